@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from construisons.service import run_cli
+
+from intake.config import Settings
+
+run_cli(
+    service_dir=Path(__file__).resolve().parents[2],
+    app_factory="intake.main:create_app",
+    settings=Settings(),
+    port=8001,
+)

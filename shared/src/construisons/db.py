@@ -1,0 +1,167 @@
+"""Database plumbing shared by the services: engine, sessions, messaging tables, migrations."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from fastapi import Depends, Request
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> sa.MetaData:
+    """A service's metadata, already holding the outbox and inbox tables."""
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        sa.Column("routing_key", sa.String(200), nullable=False),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+        sa.Column("headers", JSONB, nullable=False, server_default="{}"),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Index("ix_outbox_pending", "id", postgresql_where=sa.text("published_at IS NULL")),
+    )
+    sa.Table(
+        "inbox",
+        metadata,
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column(
+            "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+    )
+    return metadata
+
+
+def outbox_table(metadata: sa.MetaData) -> sa.Table:
+    return metadata.tables["outbox"]
+
+
+def inbox_table(metadata: sa.MetaData) -> sa.Table:
+    return metadata.tables["inbox"]
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """The service's async engine."""
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def create_sessionmaker(engine: AsyncEngine, *, producer: str) -> async_sessionmaker[AsyncSession]:
+    """Sessions that know which service they write events for (see messaging.emit)."""
+    return async_sessionmaker(engine, expire_on_commit=False, info={"producer": producer})
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The SQLAlchemy URL as a plain libpq DSN asyncpg understands."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def ping(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+
+
+async def ensure_database(url: str) -> None:
+    """Create the database named in `url` if it does not exist yet."""
+    parsed = make_url(url)
+    name = parsed.database
+    admin = asyncpg_dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
+    conn = await asyncpg.connect(admin)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = asyncpg_dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def alembic_config(service_dir: Path, url: str) -> Config:
+    config = Config(str(service_dir / "alembic.ini"))
+    config.set_main_option("script_location", str(service_dir / "migrations"))
+    config.attributes["database_url"] = url
+    return config
+
+
+def migrate(service_dir: Path, url: str) -> None:
+    """Create the database if needed and bring it to the latest migration."""
+    asyncio.run(ensure_database(url))
+    command.upgrade(alembic_config(service_dir, url), "head")
+
+
+async def migrate_async(service_dir: Path, url: str) -> None:
+    """`migrate` for callers already inside an event loop."""
+    await ensure_database(url)
+    await asyncio.to_thread(command.upgrade, alembic_config(service_dir, url), "head")
+
+
+def run_migrations(config: Config, metadata: sa.MetaData, default_url: str) -> None:
+    """Body of every service's migrations/env.py (async engine, online or offline)."""
+    from alembic import context
+
+    url = config.attributes.get("database_url") or default_url
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def do_run(connection: sa.Connection) -> None:
+        context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_async() -> None:
+        engine = create_async_engine(url, poolclass=sa.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run)
+        await engine.dispose()
+
+    asyncio.run(run_async())

@@ -1,0 +1,408 @@
+"""Messaging shared by the services: topology, transactional outbox and its relay, inbox.
+
+Every service publishes the same way (rows in its `outbox` table, written in the
+transaction of the state change, published by a relay with publisher confirms) and
+consumes the same way (one quorum queue, an inbox row per event written in the transaction
+of the handler's effect, ack after commit, dead-letter queue for what cannot succeed).
+"""
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic
+
+import asyncpg
+import sqlalchemy as sa
+from faststream.exceptions import RejectMessage
+from faststream.message import StreamMessage
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+)
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from construisons import events
+from construisons.db import asyncpg_dsn
+from construisons.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "construisons_outbox"
+# Any constant works: one relay per database publishes at a time, which keeps the order.
+RELAY_LOCK_KEY = 7_410_517
+
+OUTBOX = sa.table(
+    "outbox",
+    sa.column("id", sa.BigInteger),
+    sa.column("event_id", UUID(as_uuid=True)),
+    sa.column("routing_key", sa.String),
+    sa.column("body", sa.LargeBinary),
+    sa.column("headers", JSONB),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("published_at", sa.DateTime(timezone=True)),
+    sa.column("attempts", sa.Integer),
+)
+INBOX = sa.table(
+    "inbox",
+    sa.column("consumer", sa.String),
+    sa.column("event_id", UUID(as_uuid=True)),
+    sa.column("event_type", sa.String),
+)
+
+
+# --- topology -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Names of the exchange and of one consuming service's queues."""
+
+    exchange_name: str
+    prefix: str
+    consumer: str
+    delivery_limit: int = 5
+
+    @classmethod
+    def for_service(cls, settings: ServiceSettings, consumer: str) -> "Topology":
+        return cls(
+            exchange_name=settings.bus_exchange,
+            prefix=settings.bus_queue_prefix,
+            consumer=consumer,
+            delivery_limit=settings.bus_delivery_limit,
+        )
+
+    @property
+    def exchange(self) -> RabbitExchange:
+        return RabbitExchange(self.exchange_name, type=ExchangeType.TOPIC, durable=True)
+
+    @property
+    def dead_letter_exchange(self) -> RabbitExchange:
+        return RabbitExchange(
+            f"{self.prefix}{self.consumer}.dlx", type=ExchangeType.FANOUT, durable=True
+        )
+
+    @property
+    def queue(self) -> RabbitQueue:
+        return RabbitQueue(
+            f"{self.prefix}{self.consumer}.events",
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            arguments={
+                "x-delivery-limit": self.delivery_limit,
+                "x-dead-letter-exchange": self.dead_letter_exchange.name,
+            },
+        )
+
+    @property
+    def dead_letter_queue(self) -> RabbitQueue:
+        return RabbitQueue(
+            f"{self.prefix}{self.consumer}.dead-letter", queue_type=QueueType.QUORUM, durable=True
+        )
+
+
+def new_broker(settings: ServiceSettings, **kwargs: Any) -> RabbitBroker:
+    """A broker whose publishes are confirmed and whose unroutable messages raise."""
+    return RabbitBroker(
+        settings.rabbitmq_url,
+        default_channel=Channel(
+            publisher_confirms=True, on_return_raises=True, prefetch_count=settings.bus_prefetch
+        ),
+        reconnect_interval=settings.bus_reconnect_interval,
+        app_id=settings.service_name,
+        log_level=logging.DEBUG,
+        **kwargs,
+    )
+
+
+async def declare_topology(
+    broker: RabbitBroker, topology: Topology, routing_keys: list[str]
+) -> None:
+    """Declare the exchange, the consumer's queue with its bindings, and its dead-letter pair."""
+    exchange = await broker.declare_exchange(topology.exchange)
+    dlx = await broker.declare_exchange(topology.dead_letter_exchange)
+    dlq = await broker.declare_queue(topology.dead_letter_queue)
+    await dlq.bind(dlx, routing_key="")
+    queue = await broker.declare_queue(topology.queue)
+    for key in routing_keys:
+        await queue.bind(exchange, routing_key=key)
+
+
+# --- outbox ---------------------------------------------------------------------------
+
+
+async def emit(
+    session: AsyncSession,
+    payload: events.Event,
+    *,
+    correlation_id: uuid.UUID,
+    causation_id: uuid.UUID | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> events.Envelope[Any]:
+    """Write an event to the outbox inside the caller's transaction; published after commit."""
+    envelope = events.envelope(
+        payload,
+        producer=session.info["producer"],
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+    )
+    await session.execute(
+        sa.insert(OUTBOX).values(
+            event_id=envelope.event_id,
+            routing_key=payload.routing_key,
+            body=envelope.model_dump_json().encode(),
+            headers=dict(headers or {}),
+        )
+    )
+    await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+    return envelope
+
+
+@dataclass
+class OutboxRelay:
+    """Publishes pending outbox rows in order, marks them published, and never loses one.
+
+    It wakes on NOTIFY and polls as a fallback; a transaction-scoped advisory lock lets
+    several replicas run side by side with one publishing at a time.
+    """
+
+    engine: AsyncEngine
+    broker: RabbitBroker
+    exchange: RabbitExchange
+    database_url: str
+    poll_interval: float = 1.0
+    batch_size: int = 500
+    retention: timedelta = timedelta(days=7)
+    publish_timeout: float = 10.0
+    on_published: Callable[[list[str]], None] | None = None
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+    _listener: asyncpg.Connection | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self._close_listener()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        try:
+            self._listener = await asyncpg.connect(asyncpg_dsn(self.database_url))
+            await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+        except (OSError, asyncpg.PostgresError):
+            self._listener = None
+
+    async def _close_listener(self) -> None:
+        if self._listener is not None:
+            await self._listener.close(timeout=2)
+            self._listener = None
+
+    async def _run(self) -> None:
+        backoff = 0.0
+        last_purge = datetime.min.replace(tzinfo=UTC)
+        while True:
+            await self._listen()
+            try:
+                published = await self.publish_pending()
+                backoff = 0.0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                backoff = min(30.0, max(0.2, backoff * 2))
+                log.warning("outbox relay: publish failed, retrying in %.1fs: %s", backoff, exc)
+                await asyncio.sleep(backoff * (0.8 + random.random() * 0.4))
+                continue
+            if published >= self.batch_size:
+                continue
+            if datetime.now(UTC) - last_purge > timedelta(hours=1):
+                await self.purge_published()
+                last_purge = datetime.now(UTC)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending rows; returns how many were published."""
+        async with self.engine.begin() as conn:
+            if not await conn.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY))):
+                return 0
+            rows = (
+                await conn.execute(
+                    sa.select(
+                        OUTBOX.c.id,
+                        OUTBOX.c.event_id,
+                        OUTBOX.c.routing_key,
+                        OUTBOX.c.body,
+                        OUTBOX.c.headers,
+                    )
+                    .where(OUTBOX.c.published_at.is_(None))
+                    .order_by(OUTBOX.c.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            # Many publishes in flight, confirms awaited together: in order on the channel.
+            await asyncio.gather(*(self._publish(row) for row in rows))
+            await conn.execute(
+                sa.update(OUTBOX)
+                .where(OUTBOX.c.id.in_([row.id for row in rows]))
+                .values(published_at=sa.func.now())
+            )
+        if self.on_published is not None:
+            self.on_published([row.routing_key for row in rows])
+        return len(rows)
+
+    async def _publish(self, row: sa.Row[Any]) -> None:
+        envelope = events.RawEnvelope.model_validate_json(row.body)
+        await self.broker.publish(
+            row.body,
+            exchange=self.exchange,
+            routing_key=row.routing_key,
+            persist=True,
+            mandatory=True,
+            message_id=str(row.event_id),
+            correlation_id=str(envelope.correlation_id),
+            message_type=row.routing_key,
+            content_type="application/json",
+            headers=row.headers or None,
+            timeout=self.publish_timeout,
+        )
+
+    async def purge_published(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                sa.delete(OUTBOX).where(
+                    OUTBOX.c.published_at < sa.func.now() - self.retention,
+                )
+            )
+
+
+# --- inbox ----------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery(Generic[events.E]):
+    """One event being handled: the handler's session and the envelope it came in."""
+
+    session: AsyncSession
+    envelope: events.Envelope[events.E]
+
+    @property
+    def event(self) -> events.E:
+        return self.envelope.payload
+
+    async def emit(self, payload: events.Event) -> events.Envelope[Any]:
+        """Emit a follow-up event in the same transaction, in the same journey."""
+        return await emit(
+            self.session,
+            payload,
+            correlation_id=self.envelope.correlation_id,
+            causation_id=self.envelope.event_id,
+        )
+
+
+Handler = Callable[[Delivery[Any]], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """A handler's verdict that this event can never be processed: dead-letter it now."""
+
+
+@dataclass
+class Consumer:
+    """Runs each event through its handler exactly once per consumer (the inbox)."""
+
+    name: str
+    sessionmaker: async_sessionmaker[AsyncSession]
+    handlers: Mapping[type[events.Event], Handler]
+    on_consumed: Callable[[str, str], None] | None = None
+
+    @property
+    def routing_keys(self) -> list[str]:
+        return sorted(event.routing_key for event in self.handlers)
+
+    async def handle(self, body: bytes) -> None:
+        try:
+            envelope = events.parse(body)
+        except (ValidationError, events.UnknownEvent, ValueError) as exc:
+            log.error("%s: unreadable message sent to the dead-letter queue: %s", self.name, exc)
+            self._count("unreadable", "dead_lettered")
+            raise RejectMessage() from exc
+        handler = self.handlers.get(type(envelope.payload))
+        if handler is None:
+            return
+        try:
+            async with self.sessionmaker.begin() as session:
+                fresh = await session.execute(
+                    insert(INBOX)
+                    .values(
+                        consumer=self.name,
+                        event_id=envelope.event_id,
+                        event_type=envelope.event_type,
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(INBOX.c.event_id)
+                )
+                if fresh.first() is None:
+                    self._count(envelope.event_type, "duplicate")
+                    return
+                await handler(Delivery(session, envelope))
+        except PermanentFailure as exc:
+            log.error(
+                "%s: %s %s dead-lettered: %s",
+                self.name,
+                envelope.event_type,
+                envelope.event_id,
+                exc,
+            )
+            self._count(envelope.event_type, "dead_lettered")
+            raise RejectMessage() from exc
+        self._count(envelope.event_type, "consumed")
+
+    def _count(self, event_type: str, outcome: str) -> None:
+        if self.on_consumed is not None:
+            self.on_consumed(event_type, outcome)
+
+
+async def raw_body(message: StreamMessage[Any]) -> bytes:
+    """Keep the body as bytes: the consumer parses the envelope itself."""
+    return message.body
+
+
+def subscribe(broker: RabbitBroker, topology: Topology, consumer: Consumer) -> None:
+    """Attach the consumer to its queue; a failing handler is nacked and retried up to the
+    queue's delivery limit, then dead-lettered."""
+
+    async def on_message(body: bytes) -> None:
+        await consumer.handle(body)
+
+    broker.subscriber(
+        topology.queue,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_body,
+        title=f"{topology.consumer}.events",
+        description=f"Events consumed by {topology.consumer}: {', '.join(consumer.routing_keys)}",
+    )(on_message)

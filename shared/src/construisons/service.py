@@ -1,0 +1,149 @@
+"""The one way a Construisons service is assembled: database, bus, relay, API, probes."""
+
+import argparse
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.rabbit import RabbitBroker
+
+from construisons import db, events
+from construisons.auth import TokenVerifier
+from construisons.http import BodySizeLimit, install_error_handlers
+from construisons.messaging import (
+    Consumer,
+    Handler,
+    OutboxRelay,
+    Topology,
+    declare_topology,
+    new_broker,
+    subscribe,
+)
+from construisons.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+BackgroundTask = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    handlers: Mapping[type[events.Event], Handler],
+    background: Sequence[BackgroundTask] = (),
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    """Build a service's FastAPI app; its lifespan runs the broker, relay and background tasks."""
+    engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    sessionmaker = db.create_sessionmaker(engine, producer=settings.service_name)
+    broker = new_broker(settings)
+    topology = Topology.for_service(settings, settings.service_name)
+    consumer = Consumer(settings.service_name, sessionmaker, handlers)
+    if handlers:
+        subscribe(broker, topology, consumer)
+    relay = OutboxRelay(
+        engine=engine,
+        broker=broker,
+        exchange=topology.exchange,
+        database_url=settings.database_url,
+        poll_interval=settings.outbox_poll_interval,
+        batch_size=settings.outbox_batch_size,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            await broker.connect()
+            stack.push_async_callback(broker.stop)
+            if handlers:
+                await declare_topology(broker, topology, consumer.routing_keys)
+            else:
+                await broker.declare_exchange(topology.exchange)
+            await broker.start()
+            if settings.outbox_relay_enabled:
+                relay.start()
+                stack.push_async_callback(relay.stop)
+            for task in background:
+                await stack.enter_async_context(task(app))
+            stack.push_async_callback(engine.dispose)
+            yield
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.broker = broker
+    app.state.topology = topology
+    app.state.consumer = consumer
+    app.state.relay = relay
+    app.state.verifier = TokenVerifier(settings)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(_probes())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _probes() -> APIRouter:
+    router = APIRouter(tags=["probes"])
+
+    @router.get("/health", summary="Le processus répond (liveness)")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/ready",
+        summary="Base de données et broker joignables (readiness)",
+        responses={503: {"description": "Une dépendance ne répond pas"}},
+    )
+    async def ready(request: Request) -> JSONResponse:
+        checks = {
+            "database": await db.ping(request.app.state.engine),
+            "broker": await _broker_answers(request.app.state.broker),
+        }
+        if all(checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        missing = ", ".join(name for name, ok in checks.items() if not ok)
+        return JSONResponse(
+            {"detail": f"Service indisponible : {missing} injoignable.", "checks": checks},
+            status_code=503,
+        )
+
+    return router
+
+
+async def _broker_answers(broker: RabbitBroker) -> bool:
+    try:
+        return await broker.ping(timeout=2.0)
+    except Exception:
+        return False
+
+
+def run_cli(*, service_dir: Path, app_factory: str, settings: ServiceSettings, port: int) -> None:
+    """`python -m <service> migrate|serve`: the two steps of running a service."""
+    parser = argparse.ArgumentParser(prog=settings.service_name)
+    parser.add_argument("command", choices=["migrate", "serve"])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=port)
+    args = parser.parse_args()
+    if args.command == "migrate":
+        db.migrate(service_dir, settings.database_url)
+        sys.stdout.write(f"{settings.service_name}: migrations applied\n")
+        return
+    uvicorn.run(app_factory, factory=True, host=args.host, port=args.port, log_level="warning")
