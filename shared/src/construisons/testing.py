@@ -11,7 +11,9 @@ import importlib
 import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -103,8 +105,10 @@ class TestBed:
     def prefix(self) -> str:
         return f"test.{self.run_id}."
 
-    def database_url(self, service: str) -> str:
-        url = make_url(self.admin_url).set(database=f"t_{self.run_id}_{service}")
+    def database_url(self, service: str, variant: str = "") -> str:
+        """This run's database of a service (a `variant` gives it a second, separate one)."""
+        name = f"t_{self.run_id}_{service}" + (f"_{variant}" if variant else "")
+        url = make_url(self.admin_url).set(database=name)
         return url.render_as_string(hide_password=False)
 
     def settings(self, settings_cls: type[S], **overrides: Any) -> S:
@@ -123,12 +127,12 @@ class TestBed:
         values.update(overrides)
         return settings_cls(**values)
 
-    def environment(self, service: str, **overrides: str) -> dict[str, str]:
+    def environment(self, service: str, variant: str = "", **overrides: str) -> dict[str, str]:
         """The same settings as environment variables, for a service run as a process."""
         env = dict(os.environ)
         env.update(
             ENVIRONMENT="test",
-            DATABASE_URL=self.database_url(service),
+            DATABASE_URL=self.database_url(service, variant),
             RABBITMQ_URL=self.rabbitmq_url,
             BUS_EXCHANGE=self.exchange,
             BUS_QUEUE_PREFIX=self.prefix,
@@ -138,8 +142,8 @@ class TestBed:
         env.update(overrides)
         return env
 
-    async def migrate(self, service: str) -> None:
-        url = self.database_url(service)
+    async def migrate(self, service: str, variant: str = "") -> None:
+        url = self.database_url(service, variant)
         if url not in self.databases:
             await db.migrate_async(service_dir(service), url)
             self.databases.add(url)
@@ -294,3 +298,99 @@ async def queue_depth(testbed: TestBed, queue: str) -> int:
         channel = await connection.channel()
         declared = await channel.declare_queue(f"{testbed.prefix}{queue}", passive=True)
         return declared.declaration_result.message_count or 0
+
+
+class CuttableProxy:
+    """A loopback TCP proxy the tests can cut and restore, to take a server away mid-run."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    @classmethod
+    def to_url(cls, url: str) -> "CuttableProxy":
+        parsed = make_url(url.replace("amqp://", "postgresql://", 1))
+        return cls(parsed.host or "127.0.0.1", parsed.port or 5672)
+
+    def url(self, original: str) -> str:
+        host_port = f"{self.target[0]}:{self.target[1]}"
+        return original.replace(host_port, f"127.0.0.1:{self.port}", 1)
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        """Refuse new connections and drop the open ones."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._writers.update((writer, up_writer))
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with suppress(Exception):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+class ServiceProcess:
+    """A service run as its own process (`python -m <service> serve`), to kill and restart."""
+
+    def __init__(self, service: str, env: dict[str, str]) -> None:
+        self.service = service
+        self.env = env
+        self.port = _free_port()
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self, *, timeout: float = 30.0) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", self.service, "serve", "--port", str(self.port), env=self.env
+        )
+        async with httpx.AsyncClient(base_url=self.base_url) as client:
+
+            async def ready() -> bool:
+                with suppress(httpx.HTTPError):
+                    return (await client.get("/ready")).status_code == 200
+                return False
+
+            await eventually(ready, timeout=timeout, interval=0.2)
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, as in a crash."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout=15)
+            except TimeoutError:
+                await self.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,153 @@
+"""Delivery guarantees across services: nothing lost, nothing done twice, poison isolated."""
+
+import asyncio
+import uuid
+
+import httpx
+
+from construisons.auth import INNOVATION_TEAM
+from construisons.events import IdeaSubmitted, Person, envelope
+from construisons.testing import (
+    CuttableProxy,
+    EventSpy,
+    ServiceProcess,
+    TestBed,
+    eventually,
+    publish_envelope,
+    queue_depth,
+    serve,
+)
+from intake.config import Settings as IntakeSettings
+from intake.main import create_app as create_intake
+
+IDEA = {
+    "title": "Covoiturage entre collèges",
+    "problem": "Les agents des collèges ruraux font seuls de longs trajets pour les réunions.",
+    "solution": "Une bourse de covoiturage interne, ouverte aux agents de tous les sites.",
+}
+
+
+def submitted(author: str = "agent.bus") -> IdeaSubmitted:
+    return IdeaSubmitted(
+        idea_id=uuid.uuid4(),
+        title="Boîte à outils partagée",
+        problem="Chaque service achète ses propres outils rarement utilisés.",
+        solution="Une outilthèque commune entre services, réservable sur l'intranet.",
+        author=Person(sub=author, name="Agent Bus", email=f"{author}@departement.example"),
+    )
+
+
+async def case_of(review: httpx.AsyncClient, testbed: TestBed, idea_id: object) -> dict | None:
+    response = await review.get(f"/cases/{idea_id}", headers=testbed.auth("team", roles=[INNOVATION_TEAM]))
+    return response.json() if response.status_code == 200 else None
+
+
+async def inbox_links(notifications: httpx.AsyncClient, testbed: TestBed, sub: str) -> list[str]:
+    response = await notifications.get("/me/notifications", headers=testbed.auth(sub))
+    return [item["link"] for item in response.json()["items"]]
+
+
+async def test_same_event_delivered_twice_creates_one_case_and_one_notification(
+    testbed: TestBed, review: httpx.AsyncClient, notifications: httpx.AsyncClient
+) -> None:
+    author = f"agent.twice.{uuid.uuid4().hex[:6]}"
+    event = envelope(submitted(author), producer="intake", correlation_id=uuid.uuid4())
+    await publish_envelope(testbed, event)
+    await publish_envelope(testbed, event)
+    # A later event processed means both copies before it were processed too (one at a time).
+    sentinel = envelope(submitted(author), producer="intake", correlation_id=uuid.uuid4())
+    await publish_envelope(testbed, sentinel)
+
+    async def both_seen() -> list[str] | None:
+        links = await inbox_links(notifications, testbed, author)
+        return links if f"/ideas/{sentinel.payload.idea_id}" in links else None
+
+    links = await eventually(both_seen)
+    assert links.count(f"/ideas/{event.payload.idea_id}") == 1
+    assert await eventually(lambda: case_of(review, testbed, sentinel.payload.idea_id))
+    case = await case_of(review, testbed, event.payload.idea_id)
+    assert case is not None and case["title"] == "Boîte à outils partagée"
+
+
+async def test_malformed_message_is_dead_lettered_and_the_next_one_is_processed(
+    testbed: TestBed, review: httpx.AsyncClient
+) -> None:
+    before = await queue_depth(testbed, "review.dead-letter")
+    await publish_envelope(testbed, b'{"event_type": "idea.submitted", "payload": ', routing_key="idea.submitted")
+
+    async def dead_lettered() -> bool:
+        return await queue_depth(testbed, "review.dead-letter") == before + 1
+
+    await eventually(dead_lettered)
+    valid = envelope(submitted(), producer="intake", correlation_id=uuid.uuid4())
+    await publish_envelope(testbed, valid)
+    assert await eventually(lambda: case_of(review, testbed, valid.payload.idea_id))
+    assert await queue_depth(testbed, "review.dead-letter") == before + 1
+
+
+async def test_event_committed_but_not_published_before_a_crash_is_published_once_on_restart(
+    testbed: TestBed, review: httpx.AsyncClient, event_spy: EventSpy
+) -> None:
+    await testbed.migrate("intake", "crash")
+    crashing = ServiceProcess("intake", testbed.environment("intake", "crash", OUTBOX_RELAY_ENABLED="false"))
+    await crashing.start()
+    try:
+        async with httpx.AsyncClient(base_url=crashing.base_url) as client:
+            posted = await client.post("/ideas", json=IDEA, headers=testbed.auth("agent.crash"))
+        assert posted.status_code == 201, posted.text
+        idea_id = posted.json()["id"]
+    finally:
+        await crashing.kill()
+    await asyncio.sleep(0.5)
+    assert event_spy.of(IdeaSubmitted, idea_id=idea_id) == []
+    assert await case_of(review, testbed, idea_id) is None
+
+    restarted = ServiceProcess("intake", testbed.environment("intake", "crash"))
+    await restarted.start()
+    try:
+        assert await eventually(lambda: case_of(review, testbed, idea_id))
+        await asyncio.sleep(1.0)
+        assert len(event_spy.of(IdeaSubmitted, idea_id=idea_id)) == 1
+    finally:
+        await restarted.stop()
+
+
+async def test_ideas_posted_while_the_broker_is_unreachable_are_delivered_when_it_returns(
+    testbed: TestBed, review: httpx.AsyncClient, event_spy: EventSpy
+) -> None:
+    proxy = CuttableProxy.to_url(testbed.rabbitmq_url)
+    await proxy.start()
+    await testbed.migrate("intake", "outage")
+    settings = testbed.settings(
+        IntakeSettings,
+        database_url=testbed.database_url("intake", "outage"),
+        rabbitmq_url=proxy.url(testbed.rabbitmq_url),
+    )
+    async with serve(create_intake(settings)) as intake:
+        await proxy.cut()
+        ids = []
+        for n in range(5):
+            posted = await intake.post(
+                "/ideas", json={**IDEA, "title": f"Idée pendant la panne {n}"}, headers=testbed.auth("agent.outage")
+            )
+            assert posted.status_code == 201, posted.text
+            ids.append(posted.json()["id"])
+        await asyncio.sleep(1.0)
+        assert all(event_spy.of(IdeaSubmitted, idea_id=i) == [] for i in ids)
+
+        await proxy.start()
+        for idea_id in ids:
+            assert await eventually(lambda idea_id=idea_id: case_of(review, testbed, idea_id), timeout=30)
+        assert all(len(event_spy.of(IdeaSubmitted, idea_id=i)) == 1 for i in ids)
+    await proxy.cut()
+
+
+async def test_every_published_event_is_persistent_and_identified(
+    testbed: TestBed, intake: httpx.AsyncClient, event_spy: EventSpy
+) -> None:
+    posted = await intake.post("/ideas", json=IDEA, headers=testbed.auth("agent.persist"))
+    idea_id = posted.json()["id"]
+    found = await event_spy.wait_for(IdeaSubmitted, idea_id=idea_id)
+    [message] = [m for m in event_spy.raw if m.message_id == str(found.event_id)]
+    assert message.delivery_mode == 2
+    assert message.correlation_id == str(found.correlation_id) == idea_id
