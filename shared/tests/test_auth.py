@@ -9,7 +9,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
-from construisons.auth import INNOVATION_TEAM, CurrentAgent, InnovationTeam, TokenVerifier, mint_token
+from construisons.auth import (
+    INNOVATION_TEAM,
+    CurrentAgent,
+    InnovationTeam,
+    TokenVerifier,
+    mint_token,
+)
 from construisons.http import install_error_handlers
 from construisons.settings import ServiceSettings
 
