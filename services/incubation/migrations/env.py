@@ -1,4 +1,5 @@
 from alembic import context
+
 from construisons.db import run_migrations
 from incubation.config import Settings
 from incubation.tables import metadata
