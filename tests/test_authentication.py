@@ -28,7 +28,9 @@ async def test_every_endpoint_requires_a_valid_token(
     service: str,
     token: str | None,
 ) -> None:
-    client = {"intake": intake, "review": review, "incubation": incubation}.get(service, notifications)
+    client = {"intake": intake, "review": review, "incubation": incubation}.get(
+        service, notifications
+    )
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     routes = await _routes(client)
     assert routes, f"{service} exposes no endpoint"

@@ -38,7 +38,9 @@ def submitted(author: str = "agent.bus") -> IdeaSubmitted:
 
 
 async def case_of(review: httpx.AsyncClient, testbed: TestBed, idea_id: object) -> dict | None:
-    response = await review.get(f"/cases/{idea_id}", headers=testbed.auth("team", roles=[INNOVATION_TEAM]))
+    response = await review.get(
+        f"/cases/{idea_id}", headers=testbed.auth("team", roles=[INNOVATION_TEAM])
+    )
     return response.json() if response.status_code == 200 else None
 
 
@@ -73,7 +75,9 @@ async def test_malformed_message_is_dead_lettered_and_the_next_one_is_processed(
     testbed: TestBed, review: httpx.AsyncClient
 ) -> None:
     before = await queue_depth(testbed, "review.dead-letter")
-    await publish_envelope(testbed, b'{"event_type": "idea.submitted", "payload": ', routing_key="idea.submitted")
+    await publish_envelope(
+        testbed, b'{"event_type": "idea.submitted", "payload": ', routing_key="idea.submitted"
+    )
 
     async def dead_lettered() -> bool:
         return await queue_depth(testbed, "review.dead-letter") == before + 1
@@ -89,7 +93,9 @@ async def test_event_committed_but_not_published_before_a_crash_is_published_onc
     testbed: TestBed, review: httpx.AsyncClient, event_spy: EventSpy
 ) -> None:
     await testbed.migrate("intake", "crash")
-    crashing = ServiceProcess("intake", testbed.environment("intake", "crash", OUTBOX_RELAY_ENABLED="false"))
+    crashing = ServiceProcess(
+        "intake", testbed.environment("intake", "crash", OUTBOX_RELAY_ENABLED="false")
+    )
     await crashing.start()
     try:
         async with httpx.AsyncClient(base_url=crashing.base_url) as client:
@@ -128,7 +134,9 @@ async def test_ideas_posted_while_the_broker_is_unreachable_are_delivered_when_i
         ids = []
         for n in range(5):
             posted = await intake.post(
-                "/ideas", json={**IDEA, "title": f"Idée pendant la panne {n}"}, headers=testbed.auth("agent.outage")
+                "/ideas",
+                json={**IDEA, "title": f"Idée pendant la panne {n}"},
+                headers=testbed.auth("agent.outage"),
             )
             assert posted.status_code == 201, posted.text
             ids.append(posted.json()["id"])
@@ -137,7 +145,9 @@ async def test_ideas_posted_while_the_broker_is_unreachable_are_delivered_when_i
 
         await proxy.start()
         for idea_id in ids:
-            assert await eventually(lambda idea_id=idea_id: case_of(review, testbed, idea_id), timeout=30)
+            assert await eventually(
+                lambda idea_id=idea_id: case_of(review, testbed, idea_id), timeout=30
+            )
         assert all(len(event_spy.of(IdeaSubmitted, idea_id=i)) == 1 for i in ids)
     await proxy.cut()
 

@@ -1,6 +1,7 @@
 """An idea posted to intake becomes a case in review and a notification in the author's inbox."""
 
 import httpx
+
 from construisons.auth import INNOVATION_TEAM
 from construisons.testing import TestBed, eventually
 

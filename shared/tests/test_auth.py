@@ -38,7 +38,9 @@ def app_with(settings: ServiceSettings) -> FastAPI:
 
 async def call(app: FastAPI, path: str, token: str | None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
         return await client.get(path, headers=headers)
 
 
@@ -86,7 +88,12 @@ async def test_rs256_tokens_are_verified_against_the_configured_public_key() -> 
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     settings = ServiceSettings(auth_public_key=public.decode())
-    claims = {"sub": "agent.sso", "iss": settings.auth_issuer, "aud": settings.auth_audience, "exp": 2**33}
+    claims = {
+        "sub": "agent.sso",
+        "iss": settings.auth_issuer,
+        "aud": settings.auth_audience,
+        "exp": 2**33,
+    }
     good = jwt.encode(claims, key, algorithm="RS256")
     assert (await call(app_with(settings), "/me", good)).status_code == 200
     # An HS256 token signed with the development secret must not pass once a key is set.

@@ -40,7 +40,9 @@ def test_envelope_round_trips_and_ignores_unknown_fields() -> None:
 
 
 def test_unknown_event_type_or_version_is_refused() -> None:
-    payload = events.IdeaWithdrawn(idea_id=uuid.uuid4(), title="Idée", author=events.Person(sub="a"))
+    payload = events.IdeaWithdrawn(
+        idea_id=uuid.uuid4(), title="Idée", author=events.Person(sub="a")
+    )
     sent = events.envelope(payload, producer="intake", correlation_id=uuid.uuid4())
     with pytest.raises(events.UnknownEvent):
         events.parse(sent.model_dump_json().replace('"version":1', '"version":99'))

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from construisons import events
 from construisons.db import asyncpg_dsn
+from construisons.observability import bind_log_context, continued_trace, log_context, trace_headers
 from construisons.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -156,12 +157,13 @@ async def emit(
         correlation_id=correlation_id,
         causation_id=causation_id,
     )
+    bind_log_context(correlation_id=correlation_id, idea_id=getattr(payload, "idea_id", None))
     await session.execute(
         sa.insert(OUTBOX).values(
             event_id=envelope.event_id,
             routing_key=payload.routing_key,
             body=envelope.model_dump_json().encode(),
-            headers=dict(headers or {}),
+            headers={**trace_headers(), **(headers or {})},
         )
     )
     await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
@@ -277,6 +279,10 @@ class OutboxRelay:
 
     async def _publish(self, row: sa.Row[Any]) -> None:
         envelope = events.RawEnvelope.model_validate_json(row.body)
+        with continued_trace(row.headers):
+            await self._send(row, envelope)
+
+    async def _send(self, row: sa.Row[Any], envelope: events.RawEnvelope) -> None:
         await self.broker.publish(
             row.body,
             exchange=self.exchange,
@@ -354,6 +360,14 @@ class Consumer:
         handler = self.handlers.get(type(envelope.payload))
         if handler is None:
             return
+        with log_context(
+            correlation_id=envelope.correlation_id,
+            event_id=envelope.event_id,
+            idea_id=getattr(envelope.payload, "idea_id", None),
+        ):
+            await self._handle(envelope, handler)
+
+    async def _handle(self, envelope: events.Envelope[Any], handler: Handler) -> None:
         try:
             async with self.sessionmaker.begin() as session:
                 fresh = await session.execute(
@@ -380,6 +394,16 @@ class Consumer:
             )
             self._count(envelope.event_type, "dead_lettered")
             raise RejectMessage() from exc
+        except Exception:
+            log.warning(
+                "%s: %s %s failed, will be retried",
+                self.name,
+                envelope.event_type,
+                envelope.event_id,
+                exc_info=True,
+            )
+            self._count(envelope.event_type, "failed")
+            raise
         self._count(envelope.event_type, "consumed")
 
     def _count(self, event_type: str, outcome: str) -> None:

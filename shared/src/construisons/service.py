@@ -12,6 +12,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
+from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 
 from construisons import db, events
 from construisons.auth import TokenVerifier
@@ -24,6 +25,14 @@ from construisons.messaging import (
     declare_topology,
     new_broker,
     subscribe,
+)
+from construisons.observability import (
+    Metrics,
+    MetricsHook,
+    configure_logging,
+    configure_tracing,
+    install_metrics,
+    instrument_app,
 )
 from construisons.settings import ServiceSettings
 
@@ -40,14 +49,26 @@ def create_service_app(
     routers: Sequence[APIRouter],
     handlers: Mapping[type[events.Event], Handler],
     background: Sequence[BackgroundTask] = (),
+    metrics_hooks: Sequence[MetricsHook] = (),
     openapi_tags: list[dict[str, Any]] | None = None,
 ) -> FastAPI:
     """Build a service's FastAPI app; its lifespan runs the broker, relay and background tasks."""
+    configure_logging(settings)
+    tracer_provider = configure_tracing(settings)
+    metrics = Metrics()
+    metrics.hooks.extend(metrics_hooks)
     engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessionmaker = db.create_sessionmaker(engine, producer=settings.service_name)
-    broker = new_broker(settings)
+    broker = new_broker(
+        settings,
+        middlewares=[RabbitTelemetryMiddleware(tracer_provider=tracer_provider)]
+        if tracer_provider
+        else (),
+    )
     topology = Topology.for_service(settings, settings.service_name)
-    consumer = Consumer(settings.service_name, sessionmaker, handlers)
+    consumer = Consumer(
+        settings.service_name, sessionmaker, handlers, on_consumed=metrics.count_consumed
+    )
     if handlers:
         subscribe(broker, topology, consumer)
     relay = OutboxRelay(
@@ -57,6 +78,7 @@ def create_service_app(
         database_url=settings.database_url,
         poll_interval=settings.outbox_poll_interval,
         batch_size=settings.outbox_batch_size,
+        on_published=metrics.count_published,
     )
 
     @asynccontextmanager
@@ -92,7 +114,11 @@ def create_service_app(
     app.state.consumer = consumer
     app.state.relay = relay
     app.state.verifier = TokenVerifier(settings)
+    app.state.metrics = metrics
     install_error_handlers(app)
+    install_metrics(app, metrics)
+    if tracer_provider is not None:
+        instrument_app(app, tracer_provider)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(_probes())
     for router in routers:

@@ -35,6 +35,7 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = 64_000
     log_format: Literal["json", "text"] = "text"
     log_level: str = "INFO"
+    tracing_enabled: bool = False
     intranet_base_url: str = "http://localhost:8080"
 
     @model_validator(mode="after")

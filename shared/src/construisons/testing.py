@@ -96,6 +96,13 @@ class TestBed:
     rabbitmq_url: str
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     databases: set[str] = field(default_factory=set)
+    siblings: list["TestBed"] = field(default_factory=list)
+
+    def sibling(self) -> "TestBed":
+        """Another isolated world on the same servers (its own databases, exchange, queues)."""
+        bed = TestBed(self.admin_url, self.rabbitmq_url)
+        self.siblings.append(bed)
+        return bed
 
     @property
     def exchange(self) -> str:
@@ -149,6 +156,8 @@ class TestBed:
             self.databases.add(url)
 
     async def cleanup(self) -> None:
+        for sibling in self.siblings:
+            await sibling.cleanup()
         for url in self.databases:
             with suppress(Exception):
                 await db.drop_database(url)
