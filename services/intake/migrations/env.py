@@ -1,4 +1,5 @@
 from alembic import context
+
 from construisons.db import run_migrations
 from intake.config import Settings
 from intake.tables import metadata

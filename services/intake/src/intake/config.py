@@ -1,4 +1,26 @@
+"""Intake settings (environment variables)."""
+
+import json
+from typing import Annotated, Any
+
+from pydantic import field_validator
+from pydantic_settings import NoDecode
+
 from construisons.settings import ServiceSettings
+
+DEFAULT_THEMES = [
+    "Relation aux usagers",
+    "Conditions de travail",
+    "Numérique",
+    "Transition écologique",
+    "Simplification administrative",
+    "Solidarités",
+    "Éducation et collèges",
+    "Routes et mobilités",
+    "Culture, sport et territoires",
+    "Achats et finances",
+    "Autre",
+]
 
 
 class Settings(ServiceSettings):
@@ -6,3 +28,18 @@ class Settings(ServiceSettings):
 
     service_name: str = "intake"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/construisons_intake"
+    # THEMES: a JSON list or a comma-separated list of the themes an idea may carry.
+    themes: Annotated[list[str], NoDecode] = DEFAULT_THEMES
+    board_page_size: int = 20
+    board_max_page_size: int = 100
+    similar_limit: int = 5
+
+    @field_validator("themes", mode="before")
+    @classmethod
+    def _split_themes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [theme.strip() for theme in text.split(",") if theme.strip()]
+        return value

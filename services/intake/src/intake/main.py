@@ -1,17 +1,19 @@
 """Composition root of the intake service."""
 
-from construisons.service import create_service_app
 from fastapi import FastAPI
 
+from construisons.service import create_service_app
 from intake import api
 from intake.config import Settings
+from intake.consumers import HANDLERS
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The intake app: HTTP API, outbox relay and the status-event consumer."""
     return create_service_app(
         settings or Settings(),
         title="Construisons — dépôt des idées",
         description="Dépôt des idées par les agents et tableau partagé des idées.",
         routers=[api.router],
-        handlers={},
+        handlers=HANDLERS,
     )

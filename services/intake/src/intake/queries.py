@@ -1,0 +1,222 @@
+"""The SQL the intake service runs (SQLAlchemy Core): board pages, one idea, similar ideas."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.domain import InvalidCursor, decode_cursor, encode_cursor
+from intake.tables import comments, idea_timeline, ideas, supports
+
+EXCERPT_LENGTH = 280
+
+# Everything but the generated search columns, which only the database reads.
+DETAIL_COLUMNS = [c for c in ideas.c if c.name not in ("search", "title_key")]
+
+
+def _supported_by(viewer_sub: str) -> sa.ColumnElement[bool]:
+    return (
+        sa.exists()
+        .where(supports.c.idea_id == ideas.c.id, supports.c.agent_sub == viewer_sub)
+        .label("supported_by_me")
+    )
+
+
+def french_query(text: str) -> sa.ColumnElement[Any]:
+    """A tsquery from what an agent typed: French stemming, accents ignored."""
+    return sa.func.websearch_to_tsquery(
+        sa.literal_column("'french'::regconfig"), sa.func.immutable_unaccent(text)
+    )
+
+
+async def fetch_idea(
+    session: AsyncSession, idea_id: uuid.UUID, viewer_sub: str, *, lock: bool = False
+) -> sa.Row[Any] | None:
+    """One idea with whether the viewer supports it; `lock` holds it for this transaction."""
+    query = sa.select(*DETAIL_COLUMNS, _supported_by(viewer_sub)).where(ideas.c.id == idea_id)
+    if lock:
+        query = query.with_for_update(of=ideas)
+    return (await session.execute(query)).first()
+
+
+async def fetch_timeline(session: AsyncSession, idea_id: uuid.UUID) -> Sequence[sa.Row[Any]]:
+    return (
+        await session.execute(
+            sa.select(idea_timeline.c.status, idea_timeline.c.occurred_at, idea_timeline.c.details)
+            .where(idea_timeline.c.idea_id == idea_id)
+            .order_by(idea_timeline.c.occurred_at, idea_timeline.c.id)
+        )
+    ).all()
+
+
+_SIMILAR = sa.text(
+    """
+    WITH probe AS (
+        SELECT lower(immutable_unaccent(:text)) AS t,
+               plainto_tsquery('french'::regconfig, immutable_unaccent(:text)) AS q
+    ),
+    candidates AS (
+        (SELECT i.id FROM ideas i, probe
+          WHERE i.title_key % probe.t
+          ORDER BY i.title_key <-> probe.t
+          LIMIT 20)
+        UNION
+        (SELECT i.id FROM ideas i, probe
+          WHERE numnode(probe.q) > 0 AND i.search @@ probe.q
+          LIMIT 50)
+    )
+    SELECT i.id, i.title, i.status,
+           greatest(similarity(i.title_key, probe.t),
+                    ts_rank_cd(i.search, probe.q, 32)) AS score
+      FROM candidates JOIN ideas i USING (id), probe
+     WHERE i.id IS DISTINCT FROM CAST(:exclude AS uuid)
+     ORDER BY score DESC, i.created_at DESC
+     LIMIT :limit
+    """
+)
+
+
+async def find_similar(
+    session: AsyncSession, text: str, *, limit: int, exclude: uuid.UUID | None = None
+) -> list[dict[str, Any]]:
+    """Likely duplicates of `text`: trigram-close titles and full-text matches, best first.
+
+    Each branch is bounded by its index (GiST trigram KNN, GIN full text) so the cost does
+    not grow with the board.
+    """
+    rows = await session.execute(_SIMILAR, {"text": text, "limit": limit, "exclude": exclude})
+    return [
+        {"id": r.id, "title": r.title, "status": r.status, "score": round(float(r.score), 3)}
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    statuses: Sequence[str] = ()
+    theme: str | None = None
+    directorate: str | None = None
+    author_sub: str | None = None
+    q: str | None = None
+
+
+_SORT_KEYS: dict[str, tuple[sa.Column[Any], ...]] = {
+    "newest": (ideas.c.created_at, ideas.c.id),
+    "most_supported": (ideas.c.support_count, ideas.c.created_at, ideas.c.id),
+    "recently_changed": (ideas.c.updated_at, ideas.c.id),
+}
+
+
+def _cursor_values(sort: str, cursor: str) -> list[Any]:
+    raw = decode_cursor(cursor, sort)
+    columns = _SORT_KEYS[sort]
+    if len(raw) != len(columns):
+        raise InvalidCursor(cursor)
+    values: list[Any] = []
+    try:
+        for column, value in zip(columns, raw, strict=True):
+            if column is ideas.c.id:
+                values.append(uuid.UUID(value))
+            elif column is ideas.c.support_count:
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise InvalidCursor(cursor)
+                values.append(value)
+            else:
+                parsed = datetime.fromisoformat(value)
+                if parsed.tzinfo is None:
+                    raise InvalidCursor(cursor)
+                values.append(parsed)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InvalidCursor(cursor) from exc
+    return values
+
+
+async def board_page(
+    session: AsyncSession,
+    filters: BoardFilters,
+    *,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+    viewer_sub: str,
+) -> tuple[Sequence[sa.Row[Any]], str | None]:
+    """One page of the board and the cursor of the next one (keyset: O(page), stable)."""
+    keys = _SORT_KEYS[sort]
+    query = sa.select(
+        ideas.c.id,
+        ideas.c.title,
+        sa.func.substr(ideas.c.problem, 1, EXCERPT_LENGTH).label("excerpt"),
+        ideas.c.themes,
+        ideas.c.beneficiaries,
+        ideas.c.show_author,
+        ideas.c.author_sub,
+        ideas.c.author,
+        ideas.c.co_authors,
+        ideas.c.author_directorate,
+        ideas.c.status,
+        ideas.c.track,
+        ideas.c.support_count,
+        ideas.c.comment_count,
+        ideas.c.created_at,
+        ideas.c.updated_at,
+        _supported_by(viewer_sub),
+    )
+    if filters.statuses:
+        query = query.where(ideas.c.status.in_(list(filters.statuses)))
+    if filters.theme:
+        query = query.where(ideas.c.themes.contains([filters.theme]))
+    if filters.directorate:
+        query = query.where(ideas.c.author_directorate == filters.directorate)
+    if filters.author_sub:
+        query = query.where(
+            sa.or_(
+                ideas.c.author_sub == filters.author_sub,
+                ideas.c.co_authors.contains([filters.author_sub]),
+            )
+        )
+    if filters.q:
+        query = query.where(ideas.c.search.bool_op("@@")(french_query(filters.q)))
+    if cursor is not None:
+        query = query.where(sa.tuple_(*keys) < sa.tuple_(*_cursor_values(sort, cursor)))
+    query = query.order_by(*(key.desc() for key in keys)).limit(limit + 1)
+    rows = (await session.execute(query)).all()
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, encode_cursor(sort, [getattr(last, key.name) for key in keys])
+
+
+async def comment_page(
+    session: AsyncSession,
+    idea_id: uuid.UUID,
+    *,
+    include_hidden: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[sa.Row[Any]], str | None]:
+    """Comments oldest first, keyset-paginated on (created_at, id)."""
+    query = sa.select(comments).where(comments.c.idea_id == idea_id)
+    if not include_hidden:
+        query = query.where(comments.c.hidden_at.is_(None))
+    if cursor is not None:
+        raw = decode_cursor(cursor, "comments")
+        try:
+            created_at, comment_id = datetime.fromisoformat(raw[0]), uuid.UUID(raw[1])
+        except (TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise InvalidCursor(cursor) from exc
+        if created_at.tzinfo is None:
+            raise InvalidCursor(cursor)
+        query = query.where(
+            sa.tuple_(comments.c.created_at, comments.c.id) > sa.tuple_(created_at, comment_id)
+        )
+    query = query.order_by(comments.c.created_at, comments.c.id).limit(limit + 1)
+    rows = (await session.execute(query)).all()
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor("comments", [rows[-1].created_at, str(rows[-1].id)])
