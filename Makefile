@@ -44,3 +44,13 @@ token: env ## print a development token: make token ARGS="--sub agent.x --role c
 
 schemas: env ## regenerate the JSON Schemas of the events
 	$(UV) run --frozen python -m construisons.events
+
+replay-dlq: env ## put a service's dead-lettered messages back on its queue: make replay-dlq SERVICE=review
+	@test -n "$(SERVICE)" || { echo "usage: make replay-dlq SERVICE=<intake|review|incubation|notifications>"; exit 2; }
+	$(UV) run --frozen python -m construisons.replay $(SERVICE)
+
+bench: env ## run every benchmark scenario at full size (several minutes; see tests/bench/run.py)
+	$(UV) run --frozen python tests/bench/run.py --database-url $(PG_URL)
+
+bench-smoke: env ## run every benchmark scenario at a tiny size (well under a minute)
+	$(UV) run --frozen python tests/bench/run.py --smoke --database-url $(PG_URL)
