@@ -1,4 +1,5 @@
 from alembic import context
+
 from construisons.db import run_migrations
 from review.config import Settings
 from review.tables import metadata

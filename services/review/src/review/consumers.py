@@ -1,28 +1,128 @@
-"""Events review acts on."""
+"""Events review acts on: ideas submitted, updated and withdrawn in intake."""
 
-from construisons.events import IdeaSubmitted
-from construisons.messaging import Delivery, Handler
+from typing import Any
+
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from review.tables import cases
+from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn
+from construisons.messaging import Delivery, Handler
+from review.config import Settings
+from review.domain import cases as lifecycle
+from review.domain.calendar import contact_due_on
+from review.tables import cases, history
 
 
-async def on_idea_submitted(delivery: Delivery[IdeaSubmitted]) -> None:
-    idea = delivery.event
-    await delivery.session.execute(
-        insert(cases)
-        .values(
-            idea_id=idea.idea_id,
-            title=idea.title,
-            problem=idea.problem,
-            solution=idea.solution,
-            author=idea.author.model_dump(),
-            manager=idea.manager.model_dump() if idea.manager else None,
-            correlation_id=delivery.envelope.correlation_id,
-            submitted_at=delivery.envelope.occurred_at,
+def _text_of(idea: IdeaSubmitted | IdeaUpdated) -> dict[str, Any]:
+    return {
+        "title": idea.title,
+        "problem": idea.problem,
+        "solution": idea.solution,
+        "expected_benefits": idea.expected_benefits,
+        "beneficiaries": idea.beneficiaries,
+        "themes": list(idea.themes),
+        "co_authors": list(idea.co_authors),
+        "author": idea.author.model_dump(),
+        "manager": idea.manager.model_dump() if idea.manager else None,
+        "directorate": idea.author.directorate,
+    }
+
+
+def on_idea_submitted(settings: Settings) -> Handler:
+    async def handle(delivery: Delivery[IdeaSubmitted]) -> None:
+        idea = delivery.event
+        submitted_at = delivery.envelope.occurred_at
+        opened = await delivery.session.execute(
+            insert(cases)
+            .values(
+                idea_id=idea.idea_id,
+                correlation_id=delivery.envelope.correlation_id,
+                submitted_at=submitted_at,
+                due_on=contact_due_on(
+                    submitted_at.date(),
+                    settings.contact_target_working_days,
+                    ignore_public_holidays=settings.contact_ignore_public_holidays,
+                ),
+                **_text_of(idea),
+            )
+            .on_conflict_do_nothing(index_elements=[cases.c.idea_id])
+            .returning(cases.c.idea_id)
         )
-        .on_conflict_do_nothing(index_elements=[cases.c.idea_id])
+        if opened.first() is not None:
+            await delivery.session.execute(
+                sa.insert(history).values(
+                    idea_id=idea.idea_id,
+                    at=submitted_at,
+                    action="submitted",
+                    actor=idea.author.model_dump(),
+                    details={},
+                )
+            )
+
+    return handle
+
+
+async def _locked_case(delivery: Delivery[Any], idea_id: Any) -> Any:
+    return (
+        await delivery.session.execute(
+            sa.select(cases.c.status, cases.c.revision)
+            .where(cases.c.idea_id == idea_id)
+            .with_for_update()
+        )
+    ).first()
+
+
+async def on_idea_updated(delivery: Delivery[IdeaUpdated]) -> None:
+    idea = delivery.event
+    case = await _locked_case(delivery, idea.idea_id)
+    # An update arriving before its submission, or an older revision, changes nothing.
+    if case is None or idea.revision <= case.revision:
+        return
+    status = lifecycle.after_update(lifecycle.Status(case.status))
+    if status is None:
+        return
+    await delivery.session.execute(
+        sa.update(cases)
+        .where(cases.c.idea_id == idea.idea_id)
+        .values(status=status, revision=idea.revision, updated_at=sa.func.now(), **_text_of(idea))
+    )
+    await delivery.session.execute(
+        sa.insert(history).values(
+            idea_id=idea.idea_id,
+            action="updated",
+            actor=idea.author.model_dump(),
+            details={"revision": idea.revision, "status": status},
+        )
     )
 
 
-HANDLERS: dict[type, Handler] = {IdeaSubmitted: on_idea_submitted}
+async def on_idea_withdrawn(delivery: Delivery[IdeaWithdrawn]) -> None:
+    idea = delivery.event
+    case = await _locked_case(delivery, idea.idea_id)
+    if case is None:
+        return
+    status = lifecycle.after_withdrawal(lifecycle.Status(case.status))
+    if status is None:
+        return
+    await delivery.session.execute(
+        sa.update(cases)
+        .where(cases.c.idea_id == idea.idea_id)
+        .values(status=status, closed_at=sa.func.now(), updated_at=sa.func.now())
+    )
+    await delivery.session.execute(
+        sa.insert(history).values(
+            idea_id=idea.idea_id,
+            action="withdrawn",
+            actor=idea.author.model_dump(),
+            details={"reason": idea.reason},
+        )
+    )
+
+
+def handlers(settings: Settings) -> dict[type, Handler]:
+    """The handlers of the review service, bound to its settings."""
+    return {
+        IdeaSubmitted: on_idea_submitted(settings),
+        IdeaUpdated: on_idea_updated,
+        IdeaWithdrawn: on_idea_withdrawn,
+    }

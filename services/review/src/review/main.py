@@ -1,18 +1,35 @@
 """Composition root of the review service."""
 
-from construisons.service import create_service_app
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from review import api
+from construisons.service import create_service_app
+from review.api import routers
 from review.config import Settings
-from review.consumers import HANDLERS
+from review.consumers import handlers
+from review.domain.cases import Invalid, Refused
+from review.overdue import watch_first_contacts
+
+
+async def _refused(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
-        settings or Settings(),
+    settings = settings or Settings()
+    app = create_service_app(
+        settings,
         title="Construisons — qualification et comité",
         description="Qualification des idées avec leurs auteurs, séances du comité, notes et décisions.",
-        routers=[api.router],
-        handlers=HANDLERS,
+        routers=routers,
+        handlers=handlers(settings),
+        background=[watch_first_contacts],
     )
+    # The domain's refusals become HTTP answers here, so routes stay thin.
+    app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(Invalid, _invalid)
+    return app
