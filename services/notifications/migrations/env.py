@@ -1,4 +1,5 @@
 from alembic import context
+
 from construisons.db import run_migrations
 from notifications.config import Settings
 from notifications.tables import metadata

@@ -1,7 +1,6 @@
 from pathlib import Path
 
 from construisons.service import run_cli
-
 from notifications.config import Settings
 
 run_cli(

@@ -1,0 +1,136 @@
+"""Emails: French templates rendered to HTML and plain text, and their sending over SMTP."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from notifications.config import Settings
+
+SUBJECT_PREFIX = "[Construisons] "
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    title: str
+    body: str
+    link: str | None
+
+
+def _paragraphs(body: str) -> list[str]:
+    return [p.strip() for p in body.split("\n\n") if p.strip()]
+
+
+class MailRenderer:
+    """Renders a message into its email parts; the HTML part escapes every value."""
+
+    def __init__(self, intranet_base_url: str) -> None:
+        self.base_url = intranet_base_url.rstrip("/")
+        self.env = Environment(
+            loader=PackageLoader("notifications", "templates"),
+            autoescape=select_autoescape(enabled_extensions=("html",), default=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def url(self, link: str | None) -> str | None:
+        return f"{self.base_url}{link}" if link else None
+
+    def _both(self, template: str, **context: object) -> tuple[str, str]:
+        context["preferences_url"] = f"{self.base_url}/me/preferences"
+        text = self.env.get_template(f"{template}.txt").render(**context)
+        html = self.env.get_template(f"{template}.html").render(**context)
+        return text, html
+
+    def notice(self, *, name: str | None, title: str, body: str, link: str | None) -> RenderedMail:
+        subject = SUBJECT_PREFIX + title
+        text, html = self._both(
+            "email",
+            subject=subject,
+            name=name,
+            title=title,
+            body=body,
+            paragraphs=_paragraphs(body),
+            url=self.url(link),
+        )
+        return RenderedMail(subject, text, html)
+
+    def digest(self, *, name: str | None, items: Sequence[DigestItem]) -> RenderedMail:
+        count = len(items)
+        subject = (
+            f"{SUBJECT_PREFIX}Votre récapitulatif : {count} notification{'s' if count > 1 else ''}"
+        )
+        text, html = self._both(
+            "digest",
+            subject=subject,
+            name=name,
+            items=[
+                {
+                    "title": item.title,
+                    "body": item.body,
+                    "paragraphs": _paragraphs(item.body),
+                    "url": self.url(item.link),
+                }
+                for item in items
+            ],
+        )
+        return RenderedMail(subject, text, html)
+
+
+class SmtpMailer:
+    """Sends one message over SMTP with the configured server, sender and reply-to."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def message(
+        self,
+        *,
+        delivery_id: uuid.UUID,
+        event_id: uuid.UUID | None,
+        to: str,
+        subject: str,
+        text: str,
+        html: str,
+    ) -> EmailMessage:
+        s = self.settings
+        message = EmailMessage()
+        message["From"] = s.mail_sender
+        message["To"] = to
+        if s.mail_reply_to:
+            message["Reply-To"] = s.mail_reply_to
+        message["Subject"] = subject
+        message["Date"] = formatdate(usegmt=True)
+        # One Message-ID per delivery: a receiving server can spot a resend as the same mail.
+        message["Message-ID"] = f"<{delivery_id}@construisons.notifications>"
+        message["X-Construisons-Delivery"] = str(delivery_id)
+        if event_id is not None:
+            message["X-Construisons-Event"] = str(event_id)
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        return message
+
+    async def send(self, message: EmailMessage) -> None:
+        s = self.settings
+        await aiosmtplib.send(
+            message,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password,
+            use_tls=s.smtp_security == "tls",
+            start_tls=s.smtp_security == "starttls",
+            timeout=s.smtp_timeout,
+        )
