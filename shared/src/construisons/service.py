@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+from faststream.specification import AsyncAPI
 
 from construisons import db, events
 from construisons.auth import TokenVerifier
@@ -48,6 +49,7 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     handlers: Mapping[type[events.Event], Handler],
+    publishes: Sequence[type[events.Event]] = (),
     background: Sequence[BackgroundTask] = (),
     metrics_hooks: Sequence[MetricsHook] = (),
     openapi_tags: list[dict[str, Any]] | None = None,
@@ -71,6 +73,15 @@ def create_service_app(
     )
     if handlers:
         subscribe(broker, topology, consumer)
+    for event in publishes:
+        # Declared for the AsyncAPI document; events leave through the outbox relay.
+        broker.publisher(
+            exchange=topology.exchange,
+            routing_key=event.routing_key,
+            title=event.routing_key,
+            description=(event.__doc__ or event.__name__).strip(),
+            schema=events.Envelope[event],  # type: ignore[valid-type]
+        )
     relay = OutboxRelay(
         engine=engine,
         broker=broker,
@@ -121,9 +132,22 @@ def create_service_app(
         instrument_app(app, tracer_provider)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(_probes())
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_document() -> JSONResponse:
+        return JSONResponse(asyncapi(app))
+
     for router in routers:
         app.include_router(router)
     return app
+
+
+def asyncapi(app: FastAPI) -> dict[str, Any]:
+    """The AsyncAPI document of a service: the events it consumes and publishes."""
+    spec = AsyncAPI(
+        app.state.broker, title=app.title, version=app.version, description=app.description
+    )
+    return spec.to_specification().to_jsonable()  # type: ignore[no-any-return]
 
 
 def _probes() -> APIRouter:
