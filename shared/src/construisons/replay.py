@@ -17,7 +17,9 @@ from construisons.messaging import Topology
 from construisons.settings import ServiceSettings
 
 
-async def replay_dead_letters(settings: ServiceSettings, service: str, *, limit: int | None = None) -> int:
+async def replay_dead_letters(
+    settings: ServiceSettings, service: str, *, limit: int | None = None
+) -> int:
     """Move up to `limit` messages (all by default) from the dead-letter queue back; returns the count."""
     topology = Topology.for_service(settings, service)
     connection = await aio_pika.connect(settings.rabbitmq_url)
