@@ -6,11 +6,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from construisons.testing import TestBed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from intake_support import Board  # noqa: E402
+from intake_support import Board
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+
 from construisons.events import Event, envelope
 from construisons.testing import TestBed, publish_envelope
 
@@ -41,13 +42,17 @@ class Board:
     client: httpx.AsyncClient
     testbed: TestBed
 
-    def agent(self, prefix: str = "agent", *, roles: list[str] | None = None, **claims: Any) -> Agent:
+    def agent(
+        self, prefix: str = "agent", *, roles: list[str] | None = None, **claims: Any
+    ) -> Agent:
         sub = unique(prefix)
         claims.setdefault("name", f"Agent {sub}")
         return Agent(sub, self.testbed.auth(sub, roles=roles, **claims))
 
     async def submit(self, who: Agent, **overrides: Any) -> dict[str, Any]:
-        response = await self.client.post("/ideas", json=idea_body(**overrides), headers=who.headers)
+        response = await self.client.post(
+            "/ideas", json=idea_body(**overrides), headers=who.headers
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -64,4 +69,3 @@ class Board:
         if occurred_at is not None:
             wrapped = wrapped.model_copy(update={"occurred_at": occurred_at})
         await publish_envelope(self.testbed, wrapped)
-
