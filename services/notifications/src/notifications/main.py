@@ -1,7 +1,8 @@
 """Composition root of the notifications service."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -35,6 +36,9 @@ async def _listen_and_deliver(app: FastAPI) -> AsyncIterator[None]:
         {INBOX_CHANNEL: app.state.inbox_hub.publish, DELIVERY_CHANNEL: worker.wake},
     )
     listener.start()
+    # Streams opened once the app is up must not miss a NOTIFY: listen before serving.
+    with suppress(TimeoutError):
+        await asyncio.wait_for(listener.connected.wait(), timeout=10)
     if settings.delivery_worker_enabled:
         worker.start()
     try:
