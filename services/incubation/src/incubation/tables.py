@@ -1,6 +1,8 @@
 """The incubation database: projects born of approved ideas, their team, workstreams,
 journal, phase history and the intrapreneur's time allocations."""
 
+import uuid
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -9,13 +11,7 @@ from construisons.db import new_metadata
 metadata = new_metadata()
 
 
-def _now() -> sa.Column[sa.DateTime]:
-    return sa.Column(
-        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
-
-
-def _project_ref() -> sa.Column[UUID]:
+def _project_ref() -> "sa.Column[uuid.UUID]":
     return sa.Column(
         "project_id",
         UUID(as_uuid=True),
@@ -93,7 +89,9 @@ journal_entries = sa.Table(
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("body", sa.Text, nullable=False, server_default=""),
     sa.Column("author", JSONB, nullable=False),
-    _now(),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
 )
 
 phase_changes = sa.Table(
