@@ -1,7 +1,8 @@
 """The deployment files stay valid and agree with the code.
 
 No container engine or cluster runs here, so the files are checked offline: docker-compose.yml by
-Debian's `docker-compose` (v1) and against each service's Settings; the Kubernetes manifests by
+Debian's `docker-compose` (v1) and against each service's Settings; deploy/Dockerfile by hadolint
+and against the workspace; the Kubernetes manifests by
 the Kubernetes API's JSON schemas (kubernetes-validate, strict: unknown fields are errors) and,
 for the operators' resources, by the subset schemas in deploy/kubernetes/schemas/.
 """
@@ -218,6 +219,16 @@ def test_dockerfile_installs_each_service_from_the_lock_file_as_a_non_root_user(
     }
     copied = {Path(p).parent for p in re.findall(r"^COPY (\S+/pyproject\.toml) ", dockerfile, re.M)}
     assert copied == members
+
+
+def test_hadolint_finds_nothing_to_fix_in_the_dockerfile() -> None:
+    result = subprocess.run(
+        [required_tool("hadolint"), "--no-color", str(DEPLOY / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_dockerfile_ignore_keeps_migrations_in_the_image() -> None:
