@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from construisons.testing import TestBed
+from construisons.testing import EventSpy, TestBed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -15,5 +15,7 @@ from intake_support import Board
 
 
 @pytest.fixture
-async def board(testbed: TestBed, intake: httpx.AsyncClient) -> Board:
+async def board(testbed: TestBed, intake: httpx.AsyncClient, event_spy: EventSpy) -> Board:
+    # The spy's queue takes every routing key, so intake's events are routable even when
+    # no other service runs in this test session.
     return Board(intake, testbed)
