@@ -39,7 +39,9 @@ class MailRenderer:
         self.base_url = intranet_base_url.rstrip("/")
         self.env = Environment(
             loader=PackageLoader("notifications", "templates"),
-            autoescape=select_autoescape(enabled_extensions=("html",), default=True),
+            autoescape=select_autoescape(
+                enabled_extensions=("html",), disabled_extensions=("txt",), default=True
+            ),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,

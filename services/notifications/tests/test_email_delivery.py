@@ -1,0 +1,138 @@
+"""Emails are never lost and never sent twice: redelivery, SMTP outage, bounded retries."""
+
+import asyncio
+import uuid
+from typing import Any
+
+from construisons import events as ev
+from construisons.testing import eventually
+
+
+def _submitted(h: Any, title: str = "Navette entre les sites") -> ev.IdeaSubmitted:
+    return ev.IdeaSubmitted(
+        idea_id=uuid.uuid4(),
+        title=title,
+        problem="Les sites sont mal desservis.",
+        solution="Une navette partagée aux heures d'embauche.",
+        author=h.person("author"),
+    )
+
+
+async def test_redelivered_event_sends_nothing_more(harness: Any) -> None:
+    event = _submitted(harness)
+    sent = await harness.publish(event)
+    await harness.publish(event, again=sent)
+    await harness.wait_all_sent(sent.event_id, 2)
+
+    # Once more after everything went out, then a later event to know the bus was drained.
+    await harness.publish(event, again=sent)
+    marker = await harness.publish(_submitted(harness))
+    await harness.wait_all_sent(marker.event_id, 2)
+
+    assert len(await harness.items_about(event.author.sub, f"/ideas/{event.idea_id}")) == 1
+    assert len(await harness.deliveries(event_id=str(sent.event_id))) == 2
+    assert sorted(str(m["To"]) for m in harness.mails_of(sent.event_id)) == sorted(
+        [event.author.email, harness.team_mailbox]
+    )
+
+
+async def test_mail_waits_while_smtp_is_down_and_leaves_once_when_it_returns(
+    harness: Any,
+) -> None:
+    harness.smtp.stop()
+    try:
+        event = _submitted(harness)
+        sent = await harness.publish(event)
+
+        async def tried_and_waiting() -> list[dict[str, Any]] | None:
+            rows = await harness.deliveries(event_id=str(sent.event_id))
+            ok = len(rows) == 2 and all(
+                r["status"] == "pending" and r["attempts"] >= 1 and r["last_error"] for r in rows
+            )
+            return rows if ok else None
+
+        await eventually(tried_and_waiting, timeout=10)
+        # The intranet does not wait for the mail server.
+        await harness.wait_processed(event.author.sub, f"/ideas/{event.idea_id}")
+        assert harness.mails_of(sent.event_id) == []
+    finally:
+        harness.smtp.start()
+
+    rows = await harness.wait_all_sent(sent.event_id, 2)
+    assert all(r["sent_at"] for r in rows)
+    # Longer than the largest backoff: no retry of an already sent mail can still come.
+    await asyncio.sleep(2)
+    assert sorted(str(m["To"]) for m in harness.mails_of(sent.event_id)) == sorted(
+        [event.author.email, harness.team_mailbox]
+    )
+
+
+async def test_refused_mail_is_marked_failed_after_bounded_attempts_and_can_be_retried(
+    harness: Any, smtp_refusing: set[str]
+) -> None:
+    event = _submitted(harness)
+    smtp_refusing.add(event.author.email)
+    sent = await harness.publish(event)
+
+    async def failed() -> list[dict[str, Any]] | None:
+        rows = await harness.deliveries(status="failed")
+        return [r for r in rows if r["event_id"] == str(sent.event_id)] or None
+
+    [delivery] = await eventually(failed, timeout=20)
+    assert delivery["recipient_address"] == event.author.email
+    assert delivery["attempts"] == 5
+    assert "550" in delivery["last_error"]
+    # The team's mailbox got its copy all the same.
+    assert [str(m["To"]) for m in harness.mails_of(sent.event_id)] == [harness.team_mailbox]
+
+    smtp_refusing.clear()
+    retried = await harness.client.post(f"/deliveries/{delivery['id']}/retry", headers=harness.team)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["status"] == "pending"
+    assert retried.json()["attempts"] == 0
+
+    await harness.wait_all_sent(sent.event_id, 2)
+    assert sorted(str(m["To"]) for m in harness.mails_of(sent.event_id)) == sorted(
+        [event.author.email, harness.team_mailbox]
+    )
+    again = await harness.client.post(f"/deliveries/{delivery['id']}/retry", headers=harness.team)
+    assert again.status_code == 409
+    assert "échec" in again.json()["detail"]
+
+
+async def test_retrying_an_unknown_delivery_is_not_found(harness: Any) -> None:
+    response = await harness.client.post(f"/deliveries/{uuid.uuid4()}/retry", headers=harness.team)
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Envoi de courriel introuvable."
+
+
+async def test_html_in_an_idea_title_arrives_escaped_in_the_html_part(harness: Any) -> None:
+    title = '<script>alert("x")</script> Vélos & <b>trottinettes</b>'
+    event = _submitted(harness, title=title)
+    sent = await harness.publish(event)
+    await harness.wait_all_sent(sent.event_id, 2)
+    [mail] = [m for m in harness.mails_of(sent.event_id) if m["To"] == event.author.email]
+
+    html = harness.html_part(mail)
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Vélos &amp; &lt;b&gt;" in html
+    # The plain-text part and the subject carry the title as the author wrote it.
+    assert title in harness.text_part(mail)
+    assert title in str(mail["Subject"])
+    [item] = await harness.items_about(event.author.sub, f"/ideas/{event.idea_id}")
+    assert title in item["title"]
+
+
+async def test_only_the_innovation_team_sees_and_retries_deliveries(harness: Any) -> None:
+    agent = harness.auth("agent.curious")
+    committee = harness.testbed.auth("committee.member", roles=["committee"])
+    some_id = uuid.uuid4()
+    for headers, expected in (({}, 401), (agent, 403), (committee, 403)):
+        listed = await harness.client.get("/deliveries?status=failed", headers=headers)
+        assert listed.status_code == expected
+        retried = await harness.client.post(f"/deliveries/{some_id}/retry", headers=headers)
+        assert retried.status_code == expected
+    invalid = {"Authorization": "Bearer not-a-token"}
+    assert (await harness.client.get("/deliveries", headers=invalid)).status_code == 401
+    bad_status = await harness.client.get("/deliveries?status=lost", headers=harness.team)
+    assert bad_status.status_code == 422
