@@ -5,18 +5,21 @@ import sys
 import uuid
 
 import aio_pika
-import httpx
 
 from construisons.auth import INNOVATION_TEAM
 from construisons.events import IdeaSubmitted, Person, envelope
 from construisons.testing import EventSpy, TestBed, eventually, queue_depth, serve
 from intake.config import Settings as IntakeSettings
 from intake.main import create_app as create_intake
+from review.config import Settings as ReviewSettings
+from review.main import create_app as create_review
 
 
 async def test_replaying_the_dead_letter_queue_delivers_its_messages_to_the_service(
-    testbed: TestBed, review: httpx.AsyncClient
+    testbed: TestBed,
 ) -> None:
+    bed = testbed.sibling()
+    await bed.migrate("review")
     event = envelope(
         IdeaSubmitted(
             idea_id=uuid.uuid4(),
@@ -28,38 +31,38 @@ async def test_replaying_the_dead_letter_queue_delivers_its_messages_to_the_serv
         producer="intake",
         correlation_id=uuid.uuid4(),
     )
-    # As if a bug had dead-lettered it earlier: the message sits in review's dead-letter queue.
-    connection = await aio_pika.connect(testbed.rabbitmq_url)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        dlx = await channel.get_exchange(f"{testbed.prefix}review.dlx")
-        await dlx.publish(
-            aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.event_id)),
-            routing_key="idea.submitted",
+    async with serve(create_review(bed.settings(ReviewSettings))) as review:
+        # As if a bug had dead-lettered it earlier: the message sits in review's dead-letter queue.
+        connection = await aio_pika.connect(bed.rabbitmq_url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            dlx = await channel.get_exchange(f"{bed.prefix}review.dlx")
+            await dlx.publish(
+                aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.event_id)),
+                routing_key="idea.submitted",
+            )
+        assert await eventually(lambda: _depth_at_least(bed, 1))
+
+        replay = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "construisons.replay",
+            "review",
+            env=bed.environment("review"),
+            stdout=asyncio.subprocess.PIPE,
         )
-    assert await eventually(lambda: _depth_at_least(testbed, 1))
+        output, _ = await replay.communicate()
+        assert replay.returncode == 0
+        assert output.strip() == b"1 message(s) replayed into review"
 
-    replay = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "construisons.replay",
-        "review",
-        env=testbed.environment("review"),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    output, _ = await replay.communicate()
-    assert replay.returncode == 0
-    assert b"replayed into review" in output
+        team = bed.auth("team", roles=[INNOVATION_TEAM])
 
-    team = testbed.auth("team", roles=[INNOVATION_TEAM])
+        async def case() -> bool:
+            response = await review.get(f"/cases/{event.payload.idea_id}", headers=team)
+            return response.status_code == 200
 
-    async def case() -> bool:
-        return (
-            await review.get(f"/cases/{event.payload.idea_id}", headers=team)
-        ).status_code == 200
-
-    await eventually(case)
-    assert await queue_depth(testbed, "review.dead-letter") == 0
+        await eventually(case)
+        assert await queue_depth(bed, "review.dead-letter") == 0
 
 
 async def _depth_at_least(testbed: TestBed, n: int) -> bool:
