@@ -13,11 +13,12 @@ from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
 import uvicorn
-from construisons.http import Line, Text
 from fastapi import FastAPI, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from construisons.http import Line, Text
 
 metadata = sa.MetaData()
 ideas = sa.Table(

@@ -39,7 +39,7 @@ async def main() -> None:
         log_level=logging.DEBUG,
     )
     queue = RabbitQueue(
-        os.environ["BENCH_QUEUE"], queue_type=QueueType.QUORUM, durable=True, passive=True
+        os.environ["BENCH_QUEUE"], queue_type=QueueType.QUORUM, durable=True, declare=False
     )
 
     @broker.subscriber(queue)
