@@ -6,7 +6,9 @@ import uuid
 import httpx
 
 from construisons.auth import INNOVATION_TEAM
-from construisons.events import IdeaSubmitted, Person, envelope
+from construisons.events import Envelope, IdeaSubmitted, IdeaWithdrawn, Person, envelope
+from construisons.messaging import Delivery
+from construisons.service import create_service_app
 from construisons.testing import (
     CuttableProxy,
     EventSpy,
@@ -19,6 +21,7 @@ from construisons.testing import (
 )
 from intake.config import Settings as IntakeSettings
 from intake.main import create_app as create_intake
+from review.config import Settings as ReviewSettings
 
 IDEA = {
     "title": "Covoiturage entre collèges",
@@ -161,3 +164,47 @@ async def test_every_published_event_is_persistent_and_identified(
     [message] = [m for m in event_spy.raw if m.message_id == str(found.event_id)]
     assert message.delivery_mode == 2
     assert message.correlation_id == str(found.correlation_id) == idea_id
+
+
+async def test_event_whose_handler_keeps_failing_is_dead_lettered_after_the_delivery_limit(
+    testbed: TestBed,
+) -> None:
+    bed = testbed.sibling()
+    await bed.migrate("review")
+    attempts: list[uuid.UUID] = []
+    handled: list[uuid.UUID] = []
+
+    async def handler(delivery: Delivery[IdeaWithdrawn]) -> None:
+        if delivery.event.reason == "panne":
+            attempts.append(delivery.envelope.event_id)
+            raise RuntimeError("this handler cannot process it")
+        handled.append(delivery.envelope.event_id)
+
+    settings = bed.settings(ReviewSettings, bus_delivery_limit=2, bus_retry_delay=0.05)
+    app = create_service_app(
+        settings, title="test", description="test", routers=[], handlers={IdeaWithdrawn: handler}
+    )
+
+    def withdrawn(reason: str) -> Envelope[IdeaWithdrawn]:
+        payload = IdeaWithdrawn(
+            idea_id=uuid.uuid4(), title="Idée", author=Person(sub="a"), reason=reason
+        )
+        return envelope(payload, producer="intake", correlation_id=uuid.uuid4())
+
+    async with serve(app):
+        failing, fine = withdrawn("panne"), withdrawn("changement de poste")
+        await publish_envelope(bed, failing)
+        await publish_envelope(bed, fine)
+
+        async def dead_lettered() -> bool:
+            return await queue_depth(bed, "review.dead-letter") == 1
+
+        await eventually(dead_lettered)
+        await eventually(lambda: _async(fine.event_id in handled))
+    assert len(attempts) == 3  # the first delivery and two redeliveries
+    assert set(attempts) == {failing.event_id}
+    assert handled == [fine.event_id]
+
+
+async def _async(value: bool) -> bool:
+    return value

@@ -28,6 +28,7 @@ from faststream.rabbit import (
     RabbitExchange,
     RabbitQueue,
 )
+from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -345,12 +346,14 @@ class Consumer:
     sessionmaker: async_sessionmaker[AsyncSession]
     handlers: Mapping[type[events.Event], Handler]
     on_consumed: Callable[[str, str], None] | None = None
+    retry_delay: float = 0.5
 
     @property
     def routing_keys(self) -> list[str]:
         return sorted(event.routing_key for event in self.handlers)
 
-    async def handle(self, body: bytes) -> None:
+    async def handle(self, body: bytes, *, redeliveries: int = 0) -> None:
+        """Handle one message; `redeliveries` (from the quorum queue) paces retries of failures."""
         try:
             envelope = events.parse(body)
         except (ValidationError, events.UnknownEvent, ValueError) as exc:
@@ -365,9 +368,11 @@ class Consumer:
             event_id=envelope.event_id,
             idea_id=getattr(envelope.payload, "idea_id", None),
         ):
-            await self._handle(envelope, handler)
+            await self._handle(envelope, handler, redeliveries)
 
-    async def _handle(self, envelope: events.Envelope[Any], handler: Handler) -> None:
+    async def _handle(
+        self, envelope: events.Envelope[Any], handler: Handler, redeliveries: int
+    ) -> None:
         try:
             async with self.sessionmaker.begin() as session:
                 fresh = await session.execute(
@@ -395,6 +400,9 @@ class Consumer:
             self._count(envelope.event_type, "dead_lettered")
             raise RejectMessage() from exc
         except Exception:
+            # Wait before giving the message back, so that a passing outage (database
+            # restarting) is ridden out within the delivery limit instead of exhausting it.
+            await asyncio.sleep(min(self.retry_delay * 2**redeliveries, 30.0))
             log.warning(
                 "%s: %s %s failed, will be retried",
                 self.name,
@@ -420,8 +428,9 @@ def subscribe(broker: RabbitBroker, topology: Topology, consumer: Consumer) -> N
     """Attach the consumer to its queue; a failing handler is nacked and retried up to the
     queue's delivery limit, then dead-lettered."""
 
-    async def on_message(body: bytes) -> None:
-        await consumer.handle(body)
+    async def on_message(body: bytes, message: RabbitMessage) -> None:
+        redeliveries = int(message.headers.get("x-delivery-count") or 0)
+        await consumer.handle(body, redeliveries=redeliveries)
 
     broker.subscriber(
         topology.queue,

@@ -69,7 +69,11 @@ def create_service_app(
     )
     topology = Topology.for_service(settings, settings.service_name)
     consumer = Consumer(
-        settings.service_name, sessionmaker, handlers, on_consumed=metrics.count_consumed
+        settings.service_name,
+        sessionmaker,
+        handlers,
+        on_consumed=metrics.count_consumed,
+        retry_delay=settings.bus_retry_delay,
     )
     if handlers:
         subscribe(broker, topology, consumer)
