@@ -1,6 +1,7 @@
 """The intrapreneur's time over HTTP and the real broker: request, the manager's decision,
 the 100 % ceiling, renewals."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
@@ -356,15 +357,46 @@ async def test_time_history_is_for_the_intrapreneur_the_manager_and_the_team(
     assert allocation["id"] in [a["id"] for a in pending.json()["items"]]
 
 
-async def test_no_request_without_a_known_manager(
+async def test_without_a_recorded_manager_the_sign_on_manager_is_asked(
     testbed: TestBed, incubation: httpx.AsyncClient, approve: Approve, unique: Unique
 ) -> None:
-    author = unique("agent.alone")
+    author, manager = unique("agent.alone"), unique("manager.sso")
     project = await approve(author=author, manager=None)
-    response = await incubation.post(
-        f"/projects/{project['id']}/time-allocations",
-        json=request_body(),
-        headers=testbed.auth(author),
+    path = f"/projects/{project['id']}/time-allocations"
+    nobody = await incubation.post(path, json=request_body(), headers=testbed.auth(author))
+    assert nobody.status_code == 409
+    assert "responsable" in nobody.json()["detail"]
+
+    asked = await incubation.post(
+        path, json=request_body(), headers=testbed.auth(author, manager_sub=manager)
     )
-    assert response.status_code == 409
-    assert "responsable" in response.json()["detail"]
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["manager"]["sub"] == manager
+    decided = await incubation.post(
+        f"/time-allocations/{asked.json()['id']}/decision",
+        json={"decision": "approved"},
+        headers=testbed.auth(manager),
+    )
+    assert decided.status_code == 200
+    full = await incubation.get(f"/projects/{project['id']}", headers=testbed.auth(manager))
+    assert full.json()["manager"]["sub"] == manager
+
+
+async def test_concurrent_approvals_cannot_together_exceed_full_time(
+    testbed: TestBed, incubation: httpx.AsyncClient, approve: Approve, unique: Unique
+) -> None:
+    author, manager = unique("agent.race"), unique("manager.race")
+    projects = [await approve(author=author, manager=manager) for _ in range(2)]
+    people = {"as_author": testbed.auth(author)}
+    requests = [await ask(incubation, people, project=p, share_percent=60) for p in projects]
+    answers = await asyncio.gather(
+        *(
+            incubation.post(
+                f"/time-allocations/{r['id']}/decision",
+                json={"decision": "approved"},
+                headers=testbed.auth(manager),
+            )
+            for r in requests
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409]

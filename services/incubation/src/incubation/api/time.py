@@ -22,6 +22,7 @@ from incubation.api.schemas import (
 )
 from incubation.domain import Forbidden, Invalid, Refused
 from incubation.domain.phases import ensure_open
+from incubation.domain.rights import ensure_may_see_time
 from incubation.domain.time_allocation import (
     GRANTED,
     Grant,
@@ -51,30 +52,35 @@ def _ensure_intrapreneur(principal: Principal, project: Project) -> None:
         raise Forbidden(ONLY_INTRAPRENEUR)
 
 
-def _manager_of(project: Project) -> Person:
-    manager = project.manager
+async def _manager_of(session: AsyncSession, project: Project, principal: Principal) -> Person:
+    """The manager recorded with the approved idea, or else the one the intranet's sign-on
+    gives for the intrapreneur, recorded on the project from now on."""
+    if project.manager is not None:
+        return project.manager
+    manager = principal.manager
     if manager is None:
         raise Refused(
             "Aucun responsable hiérarchique n'est connu pour l'intrapreneur : la demande de "
             "temps ne peut pas lui être adressée. Contactez l'équipe innovation."
         )
+    await session.execute(
+        sa.update(projects)
+        .where(projects.c.id == project.row.id)
+        .values(manager=manager.model_dump(mode="json"), manager_sub=manager.sub)
+    )
     return manager
-
-
-def _may_see_time(principal: Principal, agent_sub: str, manager_sub: str | None) -> bool:
-    """The intrapreneur, their manager and the innovation team see time allocations."""
-    return principal.sub in (agent_sub, manager_sub) or principal.has_role(INNOVATION_TEAM)
 
 
 async def _create_request(
     session: AsyncSession,
     project: Project,
+    principal: Principal,
     grant: Grant,
     days_per_week: float | None,
     justification: str,
     renews: uuid.UUID | None = None,
 ) -> TimeAllocation:
-    manager = _manager_of(project)
+    manager = await _manager_of(session, project, principal)
     allocation_id = uuid.uuid4()
     row = (
         await session.execute(
@@ -136,7 +142,9 @@ async def request_time(
     grant = requested_grant(
         body.share_percent, body.days_per_week, body.starts_on, body.ends_on, _today()
     )
-    return await _create_request(session, project, grant, body.days_per_week, body.justification)
+    return await _create_request(
+        session, project, principal, grant, body.days_per_week, body.justification
+    )
 
 
 @router.post(
@@ -176,7 +184,13 @@ async def renew_time(
             body.share_percent, body.days_per_week, period.starts_on, period.ends_on, _today()
         )
     return await _create_request(
-        session, project, period, body.days_per_week, body.justification, renews=allocation_id
+        session,
+        project,
+        principal,
+        period,
+        body.days_per_week,
+        body.justification,
+        renews=allocation_id,
     )
 
 
@@ -333,15 +347,8 @@ async def get_time_allocation(
     ).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, ALLOCATION_NOT_FOUND)
-    if not _may_see_time(principal, row.agent_sub, row.manager_sub):
-        raise Forbidden(_TIME_PRIVATE)
+    ensure_may_see_time(principal, row.agent_sub, row.manager_sub)
     return time_allocation(row, row.project_title)
-
-
-_TIME_PRIVATE = (
-    "Les demandes de temps sont réservées à l'intrapreneur, à son responsable et à "
-    "l'équipe innovation."
-)
 
 
 @router.get(
@@ -353,8 +360,7 @@ async def project_time_allocations(
     project_id: uuid.UUID, principal: CurrentAgent, session: SessionDep
 ) -> TimeAllocationPage:
     project = await load_project(session, project_id)
-    if not _may_see_time(principal, project.row.intrapreneur_sub, project.row.manager_sub):
-        raise Forbidden(_TIME_PRIVATE)
+    ensure_may_see_time(principal, project.row.intrapreneur_sub, project.row.manager_sub)
     rows = await session.execute(
         _with_titles()
         .where(time_allocations.c.project_id == project_id)

@@ -52,3 +52,12 @@ def ensure_may_read_everything(principal: Principal, people: ProjectPeople) -> N
             "Cette partie du projet est réservée à l'intrapreneur, à son équipe, à son "
             "responsable et à l'équipe innovation."
         )
+
+
+def ensure_may_see_time(principal: Principal, agent_sub: str, manager_sub: str | None) -> None:
+    """Time allocations are between the intrapreneur, their manager and the innovation team."""
+    if principal.sub not in (agent_sub, manager_sub) and not principal.has_role(INNOVATION_TEAM):
+        raise Forbidden(
+            "Les demandes de temps sont réservées à l'intrapreneur, à son responsable et à "
+            "l'équipe innovation."
+        )
