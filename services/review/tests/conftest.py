@@ -3,7 +3,6 @@
 import json
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ from construisons.testing import EventSpy, TestBed, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from review_support import Desk
+from review_support import Desk, Tuned
 
 
 @pytest.fixture
@@ -28,14 +27,6 @@ TUNED_CRITERIA = [
     {"key": "feasibility", "label": "Faisabilité", "axis": "feasibility", "weight": 1},
     {"key": "cost", "label": "Coût maîtrisé", "axis": "feasibility", "weight": 3},
 ]
-
-
-@dataclass
-class Tuned:
-    """A second review service, in a world of its own, with non-default settings."""
-
-    desk: Desk
-    spy: EventSpy
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import httpx
 
 from construisons.auth import COMMITTEE, INNOVATION_TEAM
 from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn, Person, envelope
-from construisons.testing import TestBed, eventually, publish_envelope
+from construisons.testing import EventSpy, TestBed, eventually, publish_envelope
 
 FIT = {
     "problem_clearly_stated": True,
@@ -144,6 +144,14 @@ class Desk:
         )
         assert response.status_code == 201, response.text
         return response.json()
+
+
+@dataclass
+class Tuned:
+    """A second review service, in a world of its own, with non-default settings."""
+
+    desk: Desk
+    spy: EventSpy
 
 
 def now() -> datetime:
