@@ -185,9 +185,14 @@ async def _record_phase(
     )
 
 
-async def _reloaded(session: AsyncSession, project_id: uuid.UUID, principal: Principal) -> Any:
+async def _reloaded(
+    session: AsyncSession, project_id: uuid.UUID, principal: Principal
+) -> ProjectFull:
+    """The project read back inside the transaction, then the transaction committed."""
     view = await project_view(session, await load_project(session, project_id), principal)
     await session.commit()
+    # Only the innovation team changes phases, and it sees every project whole.
+    assert isinstance(view, ProjectFull)
     return view
 
 
