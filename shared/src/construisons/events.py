@@ -313,7 +313,7 @@ def envelope(
     causation_id: uuid.UUID | None = None,
 ) -> Envelope[E]:
     """Wrap a payload in a new envelope."""
-    return Envelope[type(payload)](  # type: ignore[misc]
+    return Envelope[type(payload)](  # type: ignore[misc,operator]
         event_type=payload.routing_key,
         version=payload.version,
         correlation_id=correlation_id,

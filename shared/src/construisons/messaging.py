@@ -278,12 +278,12 @@ class OutboxRelay:
             self.on_published([row.routing_key for row in rows])
         return len(rows)
 
-    async def _publish(self, row: sa.Row[Any]) -> None:
+    async def _publish(self, row: sa.Row[Any, Any, Any, Any, Any]) -> None:
         envelope = events.RawEnvelope.model_validate_json(row.body)
         with continued_trace(row.headers):
             await self._send(row, envelope)
 
-    async def _send(self, row: sa.Row[Any], envelope: events.RawEnvelope) -> None:
+    async def _send(self, row: sa.Row[Any, Any, Any, Any, Any], envelope: events.RawEnvelope) -> None:
         await self.broker.publish(
             row.body,
             exchange=self.exchange,
