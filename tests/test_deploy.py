@@ -33,8 +33,10 @@ KUBERNETES = DEPLOY / "kubernetes"
 SERVICES = ("intake", "review", "incubation", "notifications")
 # The oldest Kubernetes the manifests claim to support (deploy/README.md) and the newest known.
 KUBERNETES_VERSIONS = ("1.29", major_minor(latest_version()))
-# Variables read by a library rather than by Settings: asyncpg takes the password from PGPASSWORD.
+# Variables read by a library rather than by Settings: asyncpg takes the password from PGPASSWORD,
+# the OpenTelemetry SDK reads the standard OTEL_* variables.
 LIBRARY_VARIABLES = {"PGPASSWORD"}
+LIBRARY_PREFIXES = ("OTEL_",)
 
 
 def service_port(service: str) -> int:
@@ -360,6 +362,9 @@ def test_each_service_runs_several_replicas_probed_on_health_and_ready(service: 
     assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
     for kind in ("requests", "limits"):
         assert set(container["resources"][kind]) == {"cpu", "memory"}
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(port)
+    assert annotations["prometheus.io/path"] == "/metrics"
 
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     selector = deployment["spec"]["selector"]["matchLabels"]
@@ -415,7 +420,11 @@ def test_kubernetes_configuration_is_read_by_the_service_settings(
     environment = container_environment(service)
     # Variables only used to compose another one, like RABBITMQ_URL from the operator's Secret.
     helpers = {n for e in container["env"] for n in re.findall(r"\$\((\w+)\)", e.get("value", ""))}
-    unknown = set(environment) - settings_variables(service) - LIBRARY_VARIABLES - helpers
+    unknown = {
+        name
+        for name in set(environment) - settings_variables(service) - LIBRARY_VARIABLES - helpers
+        if not name.startswith(LIBRARY_PREFIXES)
+    }
     assert not unknown, f"{service} has no setting for {sorted(unknown)}"
 
     # Production settings load: tokens are checked against the SSO's keys, not the dev secret.
