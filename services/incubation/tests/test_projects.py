@@ -140,6 +140,10 @@ async def test_projects_are_filtered_by_phase_directorate_intrapreneur_coach_and
     assert sorted(await ids(directorate=directorate)) == sorted([study["id"], experiment["id"]])
     assert await ids(directorate=directorate, phase="experimentation") == [experiment["id"]]
     assert await ids(intrapreneur=author) == [study["id"]]
+    mine = await incubation.get(
+        "/projects", params={"intrapreneur": "me"}, headers=testbed.auth(author)
+    )
+    assert [p["id"] for p in mine.json()["items"]] == [study["id"]]
     assert await ids(coach=coach) == [experiment["id"]]
     assert await ids(idea_id=study["idea_id"]) == [study["id"]]
     bad = await incubation.get("/projects", params={"phase": "nowhere"}, headers=team_auth)

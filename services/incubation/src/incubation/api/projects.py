@@ -47,10 +47,11 @@ router = APIRouter(tags=["projets"])
 @router.get(
     "/projects",
     summary="Lister les projets (partie publique)",
-    description="Tout agent authentifié. Filtres : phase, direction, intrapreneur, coach, idée.",
+    description="Tout agent authentifié. Filtres : phase, direction, intrapreneur, coach "
+    "(`me` pour soi-même), idée.",
 )
 async def list_projects(
-    _: CurrentAgent,
+    principal: CurrentAgent,
     session: SessionDep,
     phase: Phase | None = None,
     directorate: Annotated[str | None, Query(max_length=200)] = None,
@@ -60,6 +61,11 @@ async def list_projects(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ProjectPage:
+    # "me" stands for the caller, for the intranet's "my projects" views.
+    if intrapreneur == "me":
+        intrapreneur = principal.sub
+    if coach == "me":
+        coach = principal.sub
     conditions: list[sa.ColumnElement[bool]] = []
     if phase is not None:
         conditions.append(projects.c.phase == phase)
