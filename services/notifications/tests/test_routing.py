@@ -1,0 +1,103 @@
+"""The routing table and the delivery rules, without I/O."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from construisons import events as ev
+from notifications import domain
+from notifications.routing import CATEGORIES, ROUTES, Directory, Recipient, plan
+
+DIRECTORY = Directory(
+    innovation_team_mailbox="innovation@d.example",
+    committee=(Recipient(sub="committee.a", email="a@d.example"), Recipient(email="b@d.example")),
+    directorate_mailboxes={"DSI": "dsi@d.example"},
+)
+
+
+def _author(sub: str = "agent.a") -> ev.Person:
+    return ev.Person(sub=sub, name="Alex", email=f"{sub}@d.example")
+
+
+def test_every_event_has_a_route_in_a_known_category() -> None:
+    assert set(ROUTES) == set(ev.EVENTS)
+    for routes in ROUTES.values():
+        assert routes
+        assert all(route.category in CATEGORIES for route in routes)
+
+
+def test_author_also_on_the_committee_is_told_once() -> None:
+    author = ev.Person(sub="committee.a", name="Alex", email="A@d.example")
+    event = ev.IdeaQualified(idea_id=uuid.uuid4(), title="Idée", author=author)
+    notices = plan(event, DIRECTORY)
+    assert [(n.sub, n.email, n.category) for n in notices] == [
+        ("committee.a", "a@d.example", "idea_progress"),
+        (None, "b@d.example", "committee_agenda"),
+    ]
+
+
+def test_co_authors_are_reached_on_the_intranet_only() -> None:
+    event = ev.IdeaSentBack(
+        idea_id=uuid.uuid4(), title="Idée", author=_author(), co_authors=["agent.b"], reason="?"
+    )
+    assert [(n.sub, n.email) for n in plan(event, DIRECTORY)] == [
+        ("agent.a", "agent.a@d.example"),
+        ("agent.b", None),
+    ]
+
+
+def test_directorate_without_mailbox_falls_back_to_the_innovation_team() -> None:
+    event = ev.IdeaRedirected(
+        idea_id=uuid.uuid4(),
+        title="Idée",
+        author=_author(),
+        directorates=["DSI", "Culture"],
+        reason="Gestion courante.",
+    )
+    emails = [n.email for n in plan(event, DIRECTORY) if n.category == "redirection"]
+    assert emails == ["dsi@d.example", "innovation@d.example"]
+
+
+def test_messages_are_french_and_carry_the_reason() -> None:
+    event = ev.TimeAllocationDecided(
+        allocation_id=uuid.uuid4(),
+        project_id=uuid.uuid4(),
+        idea_id=uuid.uuid4(),
+        title="Covoiturage",
+        intrapreneur=_author(),
+        manager=_author("manager.m"),
+        decision="declined",
+        reason="Période de clôture budgétaire.",
+        decided_by=_author("manager.m"),
+    )
+    [notice] = plan(event, DIRECTORY)
+    assert notice.title == "Votre demande de temps pour « Covoiturage » : refusée"
+    assert "Période de clôture budgétaire." in notice.body
+    assert notice.link == f"/projects/{event.project_id}"
+
+
+def test_retry_delay_doubles_up_to_its_cap() -> None:
+    delays = [domain.retry_delay(n, base=30, cap=300).total_seconds() for n in range(1, 7)]
+    assert delays == [30, 60, 120, 240, 300, 300]
+
+
+def test_delivery_fails_for_good_after_the_last_attempt() -> None:
+    now = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    assert domain.after_failure(2, now, max_attempts=3, base=10, cap=60) == (
+        "pending",
+        now + timedelta(seconds=20),
+    )
+    assert domain.after_failure(3, now, max_attempts=3, base=10, cap=60) == ("failed", now)
+
+
+def test_email_mode_decides_the_first_status() -> None:
+    assert domain.initial_status("immediate") == "pending"
+    assert domain.initial_status("digest") == "awaiting_digest"
+    assert domain.initial_status("none") is None
+
+
+def test_digest_is_due_from_the_configured_local_hour() -> None:
+    # 16:00 UTC is 17:00 in Paris in winter.
+    before = datetime(2026, 12, 3, 15, 59, tzinfo=UTC)
+    at = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
+    assert domain.digest_day_due(before, hour=17, timezone="Europe/Paris") is None
+    assert domain.digest_day_due(at, hour=17, timezone="Europe/Paris") == date(2026, 12, 3)
