@@ -15,7 +15,7 @@ if grep -q 'change-me' <<<"$rendered" && [[ "${ALLOW_PLACEHOLDER_SECRETS:-}" != 
 fi
 
 echo "1/4 namespace, RabbitMQ, PostgreSQL, configuration and secrets"
-kubectl apply -f - -l 'app.kubernetes.io/component notin (server, migration)' <<<"$rendered"
+kubectl apply -f - -l 'app.kubernetes.io/component!=server,app.kubernetes.io/component!=migration' <<<"$rendered"
 kubectl -n "$ns" wait --for=condition=Ready cluster.postgresql.cnpg.io/construisons-postgres --timeout=15m
 kubectl -n "$ns" wait --for=condition=AllReplicasReady rabbitmqcluster/construisons-rabbitmq --timeout=15m
 kubectl -n "$ns" wait --for=jsonpath='{.status.applied}'=true database.postgresql.cnpg.io \
