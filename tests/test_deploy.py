@@ -495,8 +495,66 @@ def test_every_configmap_and_secret_a_pod_uses_is_in_the_manifests() -> None:
             assert not missing, f"{document['metadata']['name']} uses undefined {missing}"
 
 
-def test_rollout_script_is_valid_bash() -> None:
-    script = KUBERNETES / "rollout.sh"
-    assert os.access(script, os.X_OK)
-    result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+def run_rollout(
+    tmp_path: Path, **environment: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run rollout.sh against a stand-in kubectl that records its calls and renders the files."""
+    log = tmp_path / "kubectl.log"
+    stand_in = tmp_path / "bin" / "kubectl"
+    stand_in.parent.mkdir()
+    stand_in.write_text(
+        "#!/usr/bin/env bash\n"
+        'echo "$*" >> "$KUBECTL_LOG"\n'
+        'if [ "$1" = kustomize ]; then\n'
+        '  for f in "$2"/*.yaml; do [ "${f##*/}" = kustomization.yaml ] || { cat "$f"; echo ---; }; done\n'
+        "fi\n"
+        'if [ "$1" = apply ]; then cat > /dev/null; fi\n'
+    )
+    stand_in.chmod(0o755)
+    result = subprocess.run(
+        ["bash", str(KUBERNETES / "rollout.sh"), "--context", "test"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "PATH": f"{stand_in.parent}{os.pathsep}{os.environ['PATH']}",
+            "KUBECTL_LOG": str(log),
+            **environment,
+        },
+    )
+    return result, log.read_text().splitlines() if log.exists() else []
+
+
+def test_rollout_refuses_placeholder_secrets(tmp_path: Path) -> None:
+    result, calls = run_rollout(tmp_path)
+    assert result.returncode != 0
+    assert "change-me" in result.stderr
+    assert not [c for c in calls if c.startswith(("apply", "-n"))]
+
+
+def test_rollout_runs_the_migrations_to_completion_before_applying_the_services(
+    tmp_path: Path,
+) -> None:
+    result, calls = run_rollout(tmp_path, ALLOW_PLACEHOLDER_SECRETS="1")
     assert result.returncode == 0, result.stderr
+
+    def position(*fragments: str) -> int:
+        matching = [i for i, c in enumerate(calls) if all(f in c for f in fragments)]
+        assert len(matching) == 1, (fragments, calls)
+        return matching[0]
+
+    platform = position("apply", "component!=server,app.kubernetes.io/component!=migration")
+    databases_ready = position("wait", "cluster.postgresql.cnpg.io/construisons-postgres")
+    broker_ready = position("wait", "rabbitmqcluster/construisons-rabbitmq")
+    old_jobs_deleted = position("delete job", "component=migration")
+    migrations = position("apply", "component=migration")
+    migrations_done = position("wait", "condition=Complete", "component=migration")
+    services = position("apply", "component=server")
+    assert platform < min(databases_ready, broker_ready)
+    assert max(databases_ready, broker_ready) < old_jobs_deleted < migrations
+    assert migrations < migrations_done < services
+    for service in SERVICES:
+        assert services < position("rollout status", f"deployment/{service}")
+    # Every call to the cluster carries the caller's kubectl arguments.
+    assert all(c.endswith("--context test") for c in calls if not c.startswith("kustomize"))
