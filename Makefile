@@ -20,13 +20,13 @@ env: ## create or refresh the virtual environment from the lock file
 	@$(UV) sync --frozen --quiet
 
 migrate: env ## create each service's database if needed and apply its migrations
-	@for s in $(SERVICES); do DATABASE_URL=$${DATABASE_URL_$$s:-$(PG_URL)/construisons_$$s} $(UV) run --frozen python -m $$s migrate || exit 1; done
+	@for s in $(SERVICES); do DATABASE_URL=$(PG_URL)/construisons_$$s $(UV) run --frozen python -m $$s migrate || exit 1; done
 
 run: migrate ## start the four services in the foreground (Ctrl-C stops them all)
 	@trap 'kill 0' INT TERM EXIT; \
 	for entry in $(SERVICE_PORTS); do \
 	  s=$${entry%%:*}; port=$${entry##*:}; \
-	  DATABASE_URL=$${DATABASE_URL_$$s:-$(PG_URL)/construisons_$$s} $(UV) run --frozen python -m $$s serve --host $(HOST) --port $$port & \
+	  DATABASE_URL=$(PG_URL)/construisons_$$s $(UV) run --frozen python -m $$s serve --host $(HOST) --port $$port & \
 	  echo "$$s: http://$(HOST):$$port/docs"; \
 	done; \
 	echo "Development token: make token   (team: make token ARGS='--role innovation_team')"; \
