@@ -20,7 +20,7 @@ from construisons.events import (
 from construisons.http import Line, Text
 from construisons.messaging import emit
 from review import queries, views
-from review.api.common import SettingsDep, case_detail, today
+from review.api.common import FilterText, SettingsDep, case_detail, today
 from review.domain import cases as lifecycle
 from review.domain.cases import Invalid, Status
 from review.tables import cases, contacts
@@ -47,10 +47,10 @@ async def list_cases(
     session: SessionDep,
     settings: SettingsDep,
     status_: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006
-    assignee: Annotated[str | None, Query(max_length=200)] = None,
+    assignee: FilterText = None,
     overdue: bool | None = None,
-    directorate: Annotated[str | None, Query(max_length=200)] = None,
-    theme: Annotated[str | None, Query(max_length=200)] = None,
+    directorate: FilterText = None,
+    theme: FilterText = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CaseList:

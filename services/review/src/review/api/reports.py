@@ -1,17 +1,17 @@
 """What the general directorate sees: the matrix, the statistics, the committee's file."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from construisons.auth import TeamOrCommittee
 from construisons.db import SessionDep
 from review import queries, render, views
-from review.api.common import SettingsDep, today
+from review.api.common import FilterText, SettingsDep, today
 from review.config import Settings
 from review.domain import scoring
 from review.domain.cases import CLOSED, STATUS_LABELS, Status
@@ -117,8 +117,8 @@ async def get_matrix_svg(
 async def get_stats(
     _: TeamOrCommittee,
     session: SessionDep,
-    directorate: Annotated[str | None, Query(max_length=200)] = None,
-    theme: Annotated[str | None, Query(max_length=200)] = None,
+    directorate: FilterText = None,
+    theme: FilterText = None,
 ) -> dict[str, Any]:
     where = queries.case_filters(directorate=directorate, theme=theme, today=today())
     rows = (await session.execute(sa.select(cases).where(*where))).all()
