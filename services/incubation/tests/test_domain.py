@@ -159,3 +159,5 @@ def test_renewal_starts_the_day_after_and_only_before_the_end() -> None:
         renewal_period("declined", None, date(2027, 6, 30), TODAY)
     with pytest.raises(Invalid):
         renewal_period("approved", granted, date(2027, 1, 31), TODAY)
+    with pytest.raises(Invalid):
+        renewal_period("approved", granted, date.max, TODAY)

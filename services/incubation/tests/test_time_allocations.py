@@ -103,6 +103,7 @@ async def test_intrapreneur_asks_days_per_week_and_their_manager_is_asked(
         ({"starts_on": "2020-01-01", "ends_on": "2020-02-01"}, 422),
         ({"justification": ""}, 422),
         ({"starts_on": "demain"}, 422),
+        ({"ends_on": "9999-12-31"}, 422),
     ],
 )
 async def test_a_malformed_time_request_is_refused_in_french(

@@ -12,6 +12,8 @@ from incubation.domain import Forbidden, Invalid, Refused
 
 WORKING_DAYS_PER_WEEK = 5
 FULL_TIME = 100.0
+# A request plans ahead at most this far; longer commitments are renewed.
+HORIZON = timedelta(days=3 * 366)
 # Shares are stored with two decimals; sums compare with this tolerance.
 _EPSILON = 1e-6
 
@@ -63,6 +65,11 @@ def requested_grant(
         raise Invalid("La date de fin doit suivre la date de début.")
     if ends_on < today:
         raise Invalid("La période demandée est déjà terminée.")
+    if ends_on > today + HORIZON:
+        raise Invalid(
+            "Une demande de temps porte au plus sur les trois prochaines années : "
+            "elle pourra être renouvelée."
+        )
     return Grant(round(share, 2), starts_on, ends_on)
 
 
@@ -193,6 +200,11 @@ def renewal_period(status: str, granted: Grant | None, ends_on: date, today: dat
             "faites une nouvelle demande de temps."
         )
     starts_on = granted.ends_on + timedelta(days=1)
+    if ends_on > today + HORIZON:
+        raise Invalid(
+            "Une demande de temps porte au plus sur les trois prochaines années : "
+            "elle pourra être renouvelée."
+        )
     if ends_on < starts_on:
         raise Invalid(
             f"Le renouvellement commence le {french_date(starts_on)} : "
