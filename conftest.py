@@ -112,6 +112,8 @@ def notifications_settings(testbed: TestBed, smtp_server: MailCatcher) -> Any:
         delivery_max_attempts=5,
         delivery_backoff_seconds=0.3,
         delivery_backoff_max_seconds=1.5,
+        # Digests run when a test asks (POST /digests/run or a replica with its own clock).
+        digest_hour=None,
     )
 
 

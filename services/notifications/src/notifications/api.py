@@ -9,12 +9,12 @@ Who may call what:
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from construisons.auth import CurrentAgent, InnovationTeam
@@ -31,6 +31,9 @@ team = APIRouter(tags=["deliveries"])
 
 NOT_FOUND = "Notification introuvable."
 
+# Whatever the database session's time zone, the API speaks UTC.
+UtcDatetime = Annotated[datetime, AfterValidator(lambda value: value.astimezone(UTC))]
+
 
 class NotificationOut(BaseModel):
     id: uuid.UUID
@@ -38,7 +41,7 @@ class NotificationOut(BaseModel):
     title: str
     body: str
     link: str | None
-    created_at: datetime
+    created_at: UtcDatetime
     read: bool
 
     @classmethod
@@ -259,9 +262,9 @@ class DeliveryOut(BaseModel):
     status: str
     attempts: int
     last_error: str | None
-    next_attempt_at: datetime
-    created_at: datetime
-    sent_at: datetime | None
+    next_attempt_at: UtcDatetime
+    created_at: UtcDatetime
+    sent_at: UtcDatetime | None
     digest_id: uuid.UUID | None
 
     @classmethod

@@ -52,6 +52,7 @@ class Settings(ServiceSettings):
     delivery_backoff_seconds: float = 30.0
     delivery_backoff_max_seconds: float = 3600.0
 
-    # The daily digest: sent once a day from this hour (local time of the Département).
-    digest_hour: int = Field(default=17, ge=0, le=23)
+    # The daily digest: built once a day from this hour (local time of the Département);
+    # None: no scheduled digest, the innovation team runs it with POST /digests/run.
+    digest_hour: int | None = Field(default=17, ge=0, le=23)
     digest_timezone: str = "Europe/Paris"

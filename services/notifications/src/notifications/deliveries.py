@@ -193,6 +193,8 @@ class DeliveryWorker:
 
     async def run_scheduled_digest(self) -> DigestRun | None:
         """Build today's digests once the configured hour has come, once across replicas."""
+        if self.settings.digest_hour is None:
+            return None
         day = domain.digest_day_due(
             self.clock(), hour=self.settings.digest_hour, timezone=self.settings.digest_timezone
         )

@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 
 from construisons import events as ev
 
@@ -401,9 +402,14 @@ def link_of(event: ev.Event) -> str:
     return f"/ideas/{event.idea_id}"  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=256)
+def _compiled(template: str) -> Template:
+    return _messages.from_string(template)
+
+
 def render(template: str, event: ev.Event) -> str:
     """Render one French message template over an event."""
-    return _messages.from_string(template).render(e=event).strip()
+    return _compiled(template).render(e=event).strip()
 
 
 def plan(event: ev.Event, directory: Directory) -> list[Notice]:
