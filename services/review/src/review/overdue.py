@@ -11,9 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from construisons.events import FirstContactOverdue, Person
-from construisons.messaging import emit
 from review.domain.cases import Status
-from review.queries import record
+from review.queries import announce, record
 from review.tables import cases
 
 log = logging.getLogger(__name__)
@@ -41,15 +40,15 @@ async def flag_overdue_contacts(sessionmaker: async_sessionmaker[AsyncSession]) 
                 )
             ).all()
             for row in rows:
-                await emit(
+                await announce(
                     session,
+                    row,
                     FirstContactOverdue(
                         idea_id=row.idea_id,
                         title=row.title,
                         author=Person.model_validate(row.author),
                         due_on=row.due_on,
                     ),
-                    correlation_id=row.correlation_id,
                 )
                 await record(
                     session, row.idea_id, "first_contact_overdue", None, due_on=str(row.due_on)

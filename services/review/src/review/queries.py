@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from fastapi import HTTPException, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from construisons.events import Person
+from construisons.events import Event, Person
+from construisons.messaging import emit
 from review.domain.cases import Status
 from review.tables import cases, contacts, history, scorecards, session_members, sessions
 
@@ -33,6 +34,21 @@ async def session_row(session: AsyncSession, session_id: uuid.UUID, *, lock: boo
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Séance introuvable.")
     return row
+
+
+def idea_of(row: Any) -> dict[str, Any]:
+    """The fields every event about a case's idea carries: id, title, author, co-authors."""
+    return {
+        "idea_id": row.idea_id,
+        "title": row.title,
+        "author": Person.model_validate(row.author),
+        "co_authors": row.co_authors,
+    }
+
+
+async def announce(session: AsyncSession, row: Any, event: Event) -> None:
+    """Write an event to the outbox in the idea's journey (its submission's correlation id)."""
+    await emit(session, event, correlation_id=row.correlation_id)
 
 
 async def record(

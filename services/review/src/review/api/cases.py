@@ -15,10 +15,8 @@ from construisons.events import (
     IdeaQualificationStarted,
     IdeaQualified,
     IdeaSentBack,
-    Person,
 )
 from construisons.http import Line, Text
-from construisons.messaging import emit
 from review import queries, views
 from review.api.common import FilterText, SettingsDep, case_detail, today
 from review.domain import cases as lifecycle
@@ -185,17 +183,14 @@ async def log_contact(
             session, idea_id, "contacted", member.person, channel=body.channel, status=new_status
         )
         if first:
-            await emit(
+            await queries.announce(
                 session,
+                row,
                 IdeaQualificationStarted(
-                    idea_id=idea_id,
-                    title=row.title,
-                    author=Person.model_validate(row.author),
-                    co_authors=row.co_authors,
+                    **queries.idea_of(row),
                     contacted_by=member.person,
                     channel=body.channel,
                 ),
-                correlation_id=row.correlation_id,
             )
     return views.ContactOut(
         id=logged.id,
@@ -252,17 +247,14 @@ async def qualify_case(
         await queries.record(
             session, idea_id, "qualified", member.person, directorates=directorates
         )
-        await emit(
+        await queries.announce(
             session,
+            row,
             IdeaQualified(
-                idea_id=idea_id,
-                title=row.title,
-                author=Person.model_validate(row.author),
-                co_authors=row.co_authors,
+                **queries.idea_of(row),
                 summary=body.summary,
                 directorates=directorates,
             ),
-            correlation_id=row.correlation_id,
         )
     return await case_detail(session, settings, idea_id)
 
@@ -289,16 +281,13 @@ async def send_back_case(
         # Back with its author, the case leaves the agenda it may have been put on.
         await queries.update_case(session, idea_id, status=new_status, session_id=None)
         await queries.record(session, idea_id, "sent_back", member.person, reason=body.reason)
-        await emit(
+        await queries.announce(
             session,
+            row,
             IdeaSentBack(
-                idea_id=idea_id,
-                title=row.title,
-                author=Person.model_validate(row.author),
-                co_authors=row.co_authors,
+                **queries.idea_of(row),
                 reason=body.reason,
             ),
-            correlation_id=row.correlation_id,
         )
     return await case_detail(session, settings, idea_id)
 
@@ -344,16 +333,13 @@ async def close_as_duplicate(
             duplicate_of=str(body.duplicate_of),
             reason=body.reason,
         )
-        await emit(
+        await queries.announce(
             session,
+            row,
             IdeaClosedAsDuplicate(
-                idea_id=idea_id,
-                title=row.title,
-                author=Person.model_validate(row.author),
-                co_authors=row.co_authors,
+                **queries.idea_of(row),
                 duplicate_of=body.duplicate_of,
                 reason=body.reason,
             ),
-            correlation_id=row.correlation_id,
         )
     return await case_detail(session, settings, idea_id)

@@ -14,7 +14,6 @@ from construisons.auth import CommitteeMember, InnovationTeam, TeamOrCommittee
 from construisons.db import SessionDep
 from construisons.events import CaseScheduled, IdeaApproved, IdeaRedirected, Person
 from construisons.http import Line, Text
-from construisons.messaging import emit
 from review import queries, render, views
 from review.api.common import SettingsDep, case_detail, person_of, today
 from review.config import Settings
@@ -155,8 +154,9 @@ async def schedule_case(
             session_id=str(session_id),
             previous_session_id=str(row.session_id) if row.session_id else None,
         )
-        await emit(
+        await queries.announce(
             session,
+            row,
             CaseScheduled(
                 idea_id=body.idea_id,
                 title=row.title,
@@ -164,7 +164,6 @@ async def schedule_case(
                 session_title=meeting.title,
                 session_date=meeting.held_on,
             ),
-            correlation_id=row.correlation_id,
         )
     return await _session_out(session, session_id)
 
@@ -292,40 +291,27 @@ async def decide_case(
             reason=body.reason,
             directorates=redirected_to,
         )
-        author = Person.model_validate(row.author)
+        decided: IdeaApproved | IdeaRedirected
         if body.decision == "redirect":
-            await emit(
-                session,
-                IdeaRedirected(
-                    idea_id=idea_id,
-                    title=row.title,
-                    problem=row.problem,
-                    solution=row.solution,
-                    author=author,
-                    co_authors=row.co_authors,
-                    directorates=redirected_to,
-                    reason=body.reason,
-                    session_id=row.session_id,
-                ),
-                correlation_id=row.correlation_id,
+            decided = IdeaRedirected(
+                **queries.idea_of(row),
+                problem=row.problem,
+                solution=row.solution,
+                directorates=redirected_to,
+                reason=body.reason,
+                session_id=row.session_id,
             )
         else:
-            await emit(
-                session,
-                IdeaApproved(
-                    idea_id=idea_id,
-                    title=row.title,
-                    problem=row.problem,
-                    solution=row.solution,
-                    author=author,
-                    co_authors=row.co_authors,
-                    manager=person_of(row.manager),
-                    track=body.decision,
-                    reason=body.reason,
-                    session_id=row.session_id,
-                ),
-                correlation_id=row.correlation_id,
+            decided = IdeaApproved(
+                **queries.idea_of(row),
+                problem=row.problem,
+                solution=row.solution,
+                manager=person_of(row.manager),
+                track=body.decision,
+                reason=body.reason,
+                session_id=row.session_id,
             )
+        await queries.announce(session, row, decided)
     return await case_detail(session, settings, idea_id)
 
 
