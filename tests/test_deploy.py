@@ -8,13 +8,16 @@ for the operators' resources, by the subset schemas in deploy/kubernetes/schemas
 """
 
 import ast
+import asyncio
 import importlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tomllib
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,9 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version, major_minor, schema_contents
 from referencing import Registry, Resource
+from sqlalchemy.engine import make_url
+
+from construisons.db import drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -231,6 +237,87 @@ def test_hadolint_finds_nothing_to_fix_in_the_dockerfile() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def dockerfile_build_stage() -> list[tuple[str, str]]:
+    """The build stage's instructions, from its FROM to the next, continuation lines joined."""
+    text = re.sub(r"\\\n\s*", " ", (DEPLOY / "Dockerfile").read_text())
+    instructions = [
+        tuple(line.split(maxsplit=1))
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    starts = [i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM"]
+    return instructions[starts[0] + 1 : starts[1]]
+
+
+def test_the_image_install_steps_give_a_service_that_migrates_its_database(
+    tmp_path: Path, database_admin_url: str
+) -> None:
+    """Replay the build stage's COPY and `uv sync` steps outside Docker, then migrate.
+
+    One service: the steps differ only by the SERVICE argument.
+    """
+    service = "notifications"
+    app = tmp_path / "app"
+    environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    arguments = {"SERVICE": service, "PORT": str(service_port(service))}
+    workdir = app
+
+    def expand(value: str) -> str:
+        for name, argument in arguments.items():
+            value = value.replace(f"${{{name}}}", argument)
+        return value.replace("/app", str(app))
+
+    for keyword, rest in dockerfile_build_stage():
+        if keyword == "WORKDIR":
+            workdir = Path(expand(rest))
+            workdir.mkdir(parents=True, exist_ok=True)
+        elif keyword == "ENV":
+            environment |= dict(item.split("=", 1) for item in shlex.split(expand(rest)))
+        elif keyword == "COPY":
+            *sources, destination = shlex.split(expand(rest))
+            for source in sources:
+                target = workdir / destination
+                if (ROOT / source).is_dir():
+                    shutil.copytree(
+                        ROOT / source,
+                        target,
+                        dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("tests", "__pycache__", ".venv"),
+                    )
+                else:
+                    target.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(ROOT / source, target)
+        elif keyword == "RUN" and "uv sync" in rest:
+            command = [w for w in shlex.split(expand(rest)) if not w.startswith("--mount=")]
+            # Compiling bytecode and copying from the cache only cost time here.
+            fast = {"UV_COMPILE_BYTECODE": "0", "UV_LINK_MODE": "hardlink"}
+            result = subprocess.run(
+                command,
+                cwd=workdir,
+                env=environment | fast,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert result.returncode == 0, result.stderr
+
+    database = f"deploycheck_{service}_{uuid.uuid4().hex[:8]}"
+    url = make_url(database_admin_url).set(database=database).render_as_string(hide_password=False)
+    try:
+        result = subprocess.run(
+            [str(app / ".venv" / "bin" / "python"), "-m", service, "migrate"],
+            cwd=app / "services" / service,
+            env={**environment, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert f"{service}: migrations applied" in result.stdout
+    finally:
+        asyncio.run(drop_database(url))
 
 
 def test_dockerfile_ignore_keeps_migrations_in_the_image() -> None:
