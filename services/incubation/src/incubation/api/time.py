@@ -22,7 +22,7 @@ from incubation.api.schemas import (
 )
 from incubation.domain import Forbidden, Invalid, Refused
 from incubation.domain.phases import ensure_open
-from incubation.domain.rights import ensure_may_see_time
+from incubation.domain.rights import ensure_intrapreneur, ensure_may_see_time
 from incubation.domain.time_allocation import (
     GRANTED,
     Grant,
@@ -40,16 +40,9 @@ from incubation.tables import projects, time_allocations
 
 router = APIRouter(tags=["temps de l'intrapreneur"])
 
-ONLY_INTRAPRENEUR = "Seul l'intrapreneur du projet peut demander du temps pour ce projet."
-
 
 def _today() -> date:
     return datetime.now(UTC).date()
-
-
-def _ensure_intrapreneur(principal: Principal, project: Project) -> None:
-    if principal.sub != project.row.intrapreneur_sub:
-        raise Forbidden(ONLY_INTRAPRENEUR)
 
 
 async def _manager_of(session: AsyncSession, project: Project, principal: Principal) -> Person:
@@ -137,7 +130,7 @@ async def request_time(
     project_id: uuid.UUID, body: TimeRequestIn, principal: CurrentAgent, session: SessionDep
 ) -> TimeAllocation:
     project = await load_project(session, project_id, for_update=True)
-    _ensure_intrapreneur(principal, project)
+    ensure_intrapreneur(principal, project.people)
     ensure_open(project.row.phase)
     grant = requested_grant(
         body.share_percent, body.days_per_week, body.starts_on, body.ends_on, _today()
@@ -161,7 +154,7 @@ async def renew_time(
 ) -> TimeAllocation:
     current = await load_allocation(session, allocation_id)
     project = await load_project(session, current.project_id, for_update=True)
-    _ensure_intrapreneur(principal, project)
+    ensure_intrapreneur(principal, project.people)
     ensure_open(project.row.phase)
     granted = None
     if current.status in GRANTED:

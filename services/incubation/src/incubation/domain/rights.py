@@ -61,3 +61,9 @@ def ensure_may_see_time(principal: Principal, agent_sub: str, manager_sub: str |
             "Les demandes de temps sont réservées à l'intrapreneur, à son responsable et à "
             "l'équipe innovation."
         )
+
+
+def ensure_intrapreneur(principal: Principal, people: ProjectPeople) -> None:
+    """Time is asked for by the intrapreneur themself, and by no one else."""
+    if principal.sub != people.intrapreneur_sub:
+        raise Forbidden("Seul l'intrapreneur du projet peut demander du temps pour ce projet.")
