@@ -10,6 +10,7 @@ from construisons.messaging import Delivery, Handler
 from review.config import Settings
 from review.domain import cases as lifecycle
 from review.domain.calendar import contact_due_on
+from review.queries import record, update_case
 from review.tables import cases, history
 
 
@@ -81,18 +82,16 @@ async def on_idea_updated(delivery: Delivery[IdeaUpdated]) -> None:
     status = lifecycle.after_update(lifecycle.Status(case.status))
     if status is None:
         return
-    await delivery.session.execute(
-        sa.update(cases)
-        .where(cases.c.idea_id == idea.idea_id)
-        .values(status=status, revision=idea.revision, updated_at=sa.func.now(), **_text_of(idea))
+    await update_case(
+        delivery.session, idea.idea_id, status=status, revision=idea.revision, **_text_of(idea)
     )
-    await delivery.session.execute(
-        sa.insert(history).values(
-            idea_id=idea.idea_id,
-            action="updated",
-            actor=idea.author.model_dump(),
-            details={"revision": idea.revision, "status": status},
-        )
+    await record(
+        delivery.session,
+        idea.idea_id,
+        "updated",
+        idea.author,
+        revision=idea.revision,
+        status=status,
     )
 
 
@@ -104,19 +103,8 @@ async def on_idea_withdrawn(delivery: Delivery[IdeaWithdrawn]) -> None:
     status = lifecycle.after_withdrawal(lifecycle.Status(case.status))
     if status is None:
         return
-    await delivery.session.execute(
-        sa.update(cases)
-        .where(cases.c.idea_id == idea.idea_id)
-        .values(status=status, closed_at=sa.func.now(), updated_at=sa.func.now())
-    )
-    await delivery.session.execute(
-        sa.insert(history).values(
-            idea_id=idea.idea_id,
-            action="withdrawn",
-            actor=idea.author.model_dump(),
-            details={"reason": idea.reason},
-        )
-    )
+    await update_case(delivery.session, idea.idea_id, status=status, closed_at=sa.func.now())
+    await record(delivery.session, idea.idea_id, "withdrawn", idea.author, reason=idea.reason)
 
 
 def handlers(settings: Settings) -> dict[type, Handler]:

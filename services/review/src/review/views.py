@@ -189,6 +189,17 @@ def case_summary(
     }
 
 
+def contact_out(row: Any) -> ContactOut:
+    return ContactOut(
+        id=row.id,
+        contacted_at=row.contacted_at,
+        channel=row.channel,
+        summary=row.summary,
+        logged_by=Person.model_validate(row.logged_by),
+        logged_at=row.logged_at,
+    )
+
+
 def case_detail(
     row: Any,
     *,
@@ -221,17 +232,7 @@ def case_detail(
         decided_at=row.decided_at,
         decided_by=_person(row.decided_by),
         scores=scores_out(criteria, cards, expected),
-        contacts=[
-            ContactOut(
-                id=c.id,
-                contacted_at=c.contacted_at,
-                channel=c.channel,
-                summary=c.summary,
-                logged_by=Person.model_validate(c.logged_by),
-                logged_at=c.logged_at,
-            )
-            for c in contacts
-        ],
+        contacts=[contact_out(c) for c in contacts],
         history=[
             HistoryEntry(at=h.at, action=h.action, actor=_person(h.actor), details=h.details)
             for h in history

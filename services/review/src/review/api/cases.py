@@ -192,14 +192,7 @@ async def log_contact(
                     channel=body.channel,
                 ),
             )
-    return views.ContactOut(
-        id=logged.id,
-        contacted_at=logged.contacted_at,
-        channel=logged.channel,
-        summary=logged.summary,
-        logged_by=member.person,
-        logged_at=logged.logged_at,
-    )
+    return views.contact_out(logged)
 
 
 class FitGrid(BaseModel):
