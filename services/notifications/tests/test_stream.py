@@ -91,3 +91,30 @@ async def test_stream_receives_a_notification_published_after_it_opened(
     assert pushed["read"] is False
     [stored] = await harness.items_about(me.sub, f"/ideas/{mine.idea_id}")
     assert stored["id"] == pushed["id"]
+
+
+async def test_reconnected_stream_first_sends_what_arrived_in_between(
+    harness: Any, notifications_settings: Any
+) -> None:
+    me = harness.person("agent")
+    seen_event, missed_event = (
+        ev.IdeaSentBack(idea_id=uuid.uuid4(), title=title, author=me, reason="?")
+        for title in ("Déjà vue", "Arrivée pendant la coupure")
+    )
+    await harness.publish(seen_event)
+    seen = await harness.wait_processed(me.sub, f"/ideas/{seen_event.idea_id}")
+    await harness.publish(missed_event)
+    missed = await harness.wait_processed(me.sub, f"/ideas/{missed_event.idea_id}")
+
+    headers = {**harness.auth(me.sub), "Last-Event-ID": seen["id"]}
+    async with (
+        replica(notifications_settings) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=20) as http,
+        http.stream("GET", "/me/notifications/stream", headers=headers) as stream,
+    ):
+        lines = stream.aiter_lines()
+        async with asyncio.timeout(10):
+            assert await _next_event(lines) == ("ready", "{}")
+            name, data = await _next_event(lines)
+    assert name == "notification"
+    assert json.loads(data)["id"] == missed["id"]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -139,36 +139,72 @@ async def read_one(
 @inbox.get(
     "/me/notifications/stream",
     summary="Flux temps réel (server-sent events) de mes nouvelles notifications",
+    description=(
+        "Envoie d'abord un événement `ready`, puis un événement `notification` (le JSON d'une "
+        "notification) à chaque nouvelle notification. Reconnecté avec l'en-tête "
+        "`Last-Event-ID`, le flux renvoie d'abord celles arrivées entre-temps."
+    ),
     response_class=EventSourceResponse,
 )
-async def stream(agent: CurrentAgent, request: Request) -> EventSourceResponse:
+async def stream(
+    agent: CurrentAgent,
+    request: Request,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> EventSourceResponse:
     hub: InboxHub = request.app.state.inbox_hub
     sessionmaker = request.app.state.sessionmaker
     sub = agent.sub
 
+    async def fetch(query: sa.Select) -> list[sa.Row]:
+        async with sessionmaker() as session:
+            return list((await session.execute(query)).all())
+
+    def pushed(row: sa.Row) -> ServerSentEvent:
+        return ServerSentEvent(
+            event="notification", id=str(row.id), data=NotificationOut.of(row).model_dump_json()
+        )
+
     async def events() -> AsyncIterator[ServerSentEvent]:
         with hub.subscribe(sub) as queue:
-            # Sent once subscribed: from here on nothing new is missed.
+            # Subscribed before catching up: nothing committed from here on is missed.
             yield ServerSentEvent(event="ready", data="{}")
+            seen: set[uuid.UUID] = set()
+            for row in await fetch(_missed_since(sub, last_event_id)):
+                seen.add(row.id)
+                yield pushed(row)
             while True:
-                notification_id = await queue.get()
-                async with sessionmaker() as session:
-                    row = (
-                        await session.execute(
-                            sa.select(notifications).where(
-                                notifications.c.id == uuid.UUID(notification_id),
-                                notifications.c.recipient_sub == sub,
-                            )
-                        )
-                    ).first()
-                if row is not None:
-                    yield ServerSentEvent(
-                        event="notification",
-                        id=str(row.id),
-                        data=NotificationOut.of(row).model_dump_json(),
+                notification_id = uuid.UUID(await queue.get())
+                if notification_id in seen:
+                    continue
+                rows = await fetch(
+                    sa.select(notifications).where(
+                        notifications.c.id == notification_id,
+                        notifications.c.recipient_sub == sub,
                     )
+                )
+                for row in rows:
+                    yield pushed(row)
 
     return EventSourceResponse(events(), ping=15)
+
+
+def _missed_since(sub: str, last_event_id: str | None) -> sa.Select:
+    """A person's notifications newer than the one their page saw last (none if unknown)."""
+    try:
+        last = uuid.UUID(last_event_id or "")
+    except ValueError:
+        return sa.select(notifications).where(sa.false())
+    seen_at = (
+        sa.select(notifications.c.created_at)
+        .where(notifications.c.id == last, notifications.c.recipient_sub == sub)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(notifications)
+        .where(notifications.c.recipient_sub == sub, notifications.c.created_at > seen_at)
+        .order_by(notifications.c.created_at, notifications.c.id)
+        .limit(200)
+    )
 
 
 # --- preferences ----------------------------------------------------------------------
