@@ -16,7 +16,9 @@ that service's `serve` command, to profile it under the benchmark's load.
 
 import argparse
 import asyncio
+import importlib
 import json
+import logging
 import os
 import platform
 import shlex
@@ -44,6 +46,7 @@ from sqlalchemy.dialects import postgresql
 from construisons.auth import INNOVATION_TEAM, mint_token
 from construisons.db import asyncpg_dsn
 from construisons.events import IdeaSubmitted, Person, envelope
+from construisons.messaging import declare_topology, new_broker
 from construisons.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +88,7 @@ class Sizes:
 
 
 FULL = Sizes(64, 3.0, 20.0, 20_000, 10_000, 50.0, 60.0, 1_000, 100_000, 20, 200)
-SMOKE = Sizes(64, 0.5, 2.0, 200, 200, 20.0, 3.0, 100, 1_000, 2, 10)
+SMOKE = Sizes(64, 0.5, 2.0, 200, 200, 20.0, 3.0, 600, 1_200, 2, 10)
 
 
 @dataclass
@@ -222,17 +225,23 @@ class Process:
         except OSError:
             return ""
 
-    def stop(self) -> None:
-        if self.popen.poll() is not None:
-            return
+    def interrupt(self) -> None:
+        """Ask for a graceful stop (SIGINT: uvicorn's shutdown, py-spy writes its profile)."""
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+
+    def reap(self, timeout: float = 15.0) -> None:
         try:
-            os.killpg(self.popen.pid, signal.SIGINT)
-            self.popen.wait(timeout=20)
+            self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(self.popen.pid, signal.SIGKILL)
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.popen.wait(timeout=10)
-        except ProcessLookupError:
-            pass
 
 
 async def wait_count(
@@ -321,24 +330,24 @@ class Bench:
             raise RuntimeError(f"{service} migrate failed:\n{out.decode()[-3000:]}")
 
     async def prepare(self, scenarios: list[int]) -> None:
-        """Create and migrate every database the chosen scenarios use, before measuring."""
-        jobs = []
+        """Create every database the chosen scenarios use, before measuring: each service is
+        migrated once into a template, which the scenarios' databases are copies of."""
+        services = {o for n in scenarios for o in NEEDS[n] if o != "baseline"}
+        templates = {service: self.database("template", service) for service in services}
+        limit = asyncio.Semaphore(os.cpu_count() or 2)
+
+        async def migrate(service: str) -> None:
+            async with limit:
+                await self.migrate(service, self.env(templates[service], "unused", "unused."))
+
+        await asyncio.gather(*(migrate(service) for service in services))
         for number in scenarios:
             exchange, prefix = self.names(f"s{number}")
             for owner in NEEDS[number]:
-                env = self.env(self.database(f"s{number}", owner), exchange, prefix)
-                self.envs[(number, owner)] = env
-                if owner == "baseline":
-                    jobs.append(self.create_database(env["DATABASE_URL"]))
-                else:
-                    jobs.append(self.migrate(owner, env))
-        limit = asyncio.Semaphore(os.cpu_count() or 2)
-
-        async def limited(job: Awaitable[None]) -> None:
-            async with limit:
-                await job
-
-        await asyncio.gather(*(limited(job) for job in jobs))
+                url = self.database(f"s{number}", owner)
+                self.envs[(number, owner)] = self.env(url, exchange, prefix)
+                template = templates[owner].rsplit("/", 1)[1] if owner in templates else None
+                await self.create_database(url, template=template)
 
     def spawn(self, name: str, command: list[str], env: dict[str, str], port: int) -> Process:
         log_path = self.logs / f"{name}-{port}.log"
@@ -367,7 +376,9 @@ class Bench:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{process.port}") as client:
             while time.monotonic() < deadline:
                 if process.popen.poll() is not None:
-                    raise RuntimeError(f"{process.name} exited:\n{process.log_tail()}")
+                    raise RuntimeError(
+                        f"{process.name} exited ({process.popen.returncode}):\n{process.log_tail()}"
+                    )
                 try:
                     if (await client.get("/ready", timeout=3)).status_code == 200:
                         return
@@ -378,7 +389,9 @@ class Bench:
 
     def stop(self, *processes: Process) -> None:
         for process in processes:
-            process.stop()
+            process.interrupt()
+        for process in processes:
+            process.reap()
 
     async def loadgen(self, config: dict[str, Any], timeout: float) -> dict[str, Any]:
         child = await asyncio.create_subprocess_exec(
@@ -408,9 +421,10 @@ class Bench:
         finally:
             await conn.close()
 
-    async def create_database(self, database_url: str) -> None:
+    async def create_database(self, database_url: str, template: str | None = None) -> None:
         name = database_url.rsplit("/", 1)[1]
-        await self.scalar(f"{self.pg}/postgres", f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await self.scalar(f"{self.pg}/postgres", f'CREATE DATABASE "{name}"{copy}')
 
     async def inbox_count(self, database_url: str) -> int:
         query = "SELECT count(*) FROM inbox WHERE event_type = 'idea.submitted'"
@@ -485,8 +499,7 @@ class Bench:
         return count / (time.perf_counter() - started)
 
     async def cleanup(self) -> None:
-        for process in self.processes:
-            process.stop()
+        self.stop(*self.processes)
         try:
             connection = await aio_pika.connect(self.amqp)
             async with connection:
@@ -511,6 +524,27 @@ class Bench:
                 )
             except Exception as exc:
                 log(f"could not drop database {name}: {exc}")
+
+    async def declare_service_topology(self, service: str, env: dict[str, str]) -> None:
+        """Declare a service's queue and bindings as it does at startup, without running it:
+        from the app its factory builds (the engine only connects when used)."""
+        config = importlib.import_module(f"{service}.config")
+        settings = config.Settings(
+            database_url=env["DATABASE_URL"],
+            rabbitmq_url=env["RABBITMQ_URL"],
+            bus_exchange=env["BUS_EXCHANGE"],
+            bus_queue_prefix=env["BUS_QUEUE_PREFIX"],
+        )
+        app = importlib.import_module(f"{service}.main").create_app(settings)
+        # Building the app may set up logging: keep the benchmark's output quiet.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        broker = new_broker(settings)
+        await broker.connect()
+        try:
+            await declare_topology(broker, app.state.topology, app.state.consumer.routing_keys)
+        finally:
+            await broker.stop()
+            await app.state.engine.dispose()
 
     def forget_service_topology(self, prefix: str, exchange: str) -> None:
         """Queues and exchanges the services declare for themselves, to delete at the end."""
@@ -598,12 +632,9 @@ class Bench:
         exchange, prefix = self.names("s2")
         self.forget_service_topology(prefix, exchange)
         review_env = self.envs[(2, "review")]
-        # Review declares its own queue and bindings; then it stops while the backlog builds.
-        review = self.serve("review", review_env)
-        try:
-            await self.ready(review)
-        finally:
-            self.stop(review)
+        # Review's queue and bindings, declared exactly as review declares them at startup,
+        # so that the backlog builds while review is not running.
+        await self.declare_service_topology("review", review_env)
         baseline_queue = f"{prefix}baseline.events"
         await self.declare_queue(
             exchange, baseline_queue, IdeaSubmitted.routing_key, **{"x-queue-type": "quorum"}
@@ -933,8 +964,10 @@ class Bench:
                 log(f"scenario {number} failed: {exc}")
                 traceback.print_exc()
                 self.errors[str(number)] = str(exc)[:2000]
+                lines = [line for line in str(exc).splitlines() if line.strip()] or [repr(exc)]
+                summary = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1].strip()}"
                 self.figures.append(
-                    Figure(number, f"{name}: not measured", "", None, note=str(exc)[:200])
+                    Figure(number, f"{name}: not measured", "", None, note=summary[:300])
                 )
             self.details[f"seconds_s{number}"] = round(time.monotonic() - started, 1)
 
@@ -1142,6 +1175,7 @@ async def main() -> int:
         await bench.run(scenarios)
     finally:
         await bench.cleanup()
+    bench.figures.sort(key=lambda figure: figure.scenario)
     table = render(bench.figures)
     sys.stdout.write(table + "\n")
     RESULTS.mkdir(exist_ok=True)
