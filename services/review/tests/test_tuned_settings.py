@@ -71,3 +71,8 @@ async def test_overdue_first_contact_is_announced_once(tuned: Tuned) -> None:
     await asyncio.sleep(1.2)
     assert len(spy.of(FirstContactOverdue, idea_id=late)) == 1
     assert spy.of(FirstContactOverdue, idea_id=fresh) == []
+
+    # In this world of its own, the late case is the only one overdue.
+    metrics = (await desk.review.get("/metrics")).text
+    assert "construisons_review_first_contacts_overdue 1.0" in metrics
+    assert 'construisons_review_cases{status="submitted"}' in metrics
