@@ -1,6 +1,7 @@
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from construisons.settings import ServiceSettings
 
@@ -26,6 +27,9 @@ class Settings(ServiceSettings):
     `COMMITTEE_MEMBERS='[{"sub": "agent.x", "email": "x@departement.example"}]'` and
     `DIRECTORATE_MAILBOXES='{"DSI": "dsi@departement.example"}'`.
     """
+
+    # DIGEST_HOUR=null switches the scheduled digest off.
+    model_config = SettingsConfigDict(env_parse_none_str="null")
 
     service_name: str = "notifications"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/construisons_notifications"

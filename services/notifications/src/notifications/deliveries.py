@@ -2,7 +2,8 @@
 
 Deliveries are rows first (written by the consumer in the event's transaction) and SMTP
 second. Each due row is claimed with `FOR UPDATE SKIP LOCKED` and stays locked while it
-is sent and marked, so several replicas never send the same row twice.
+is sent and marked, so several replicas never send the same row twice. Only a crash between
+the SMTP server's acceptance and the commit can resend a mail, with the same Message-ID.
 """
 
 import asyncio
