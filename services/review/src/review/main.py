@@ -17,7 +17,7 @@ from construisons.service import create_service_app
 from review.api import routers
 from review.config import Settings
 from review.consumers import handlers
-from review.domain.cases import Invalid, Refused
+from review.domain.cases import Invalid, NotFound, Refused
 from review.metrics import install_case_metrics
 from review.overdue import watch_first_contacts
 
@@ -35,6 +35,10 @@ PUBLISHES = [
 
 async def _refused(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
 
 
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
@@ -55,5 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The domain's refusals become HTTP answers here, so routes stay thin.
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(Invalid, _invalid)
+    app.add_exception_handler(NotFound, _not_found)
     install_case_metrics(app)
     return app

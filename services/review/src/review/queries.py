@@ -6,12 +6,11 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import HTTPException, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from construisons.events import Event, Person
 from construisons.messaging import emit
-from review.domain.cases import Status
+from review.domain.cases import NotFound, Status
 from review.tables import cases, contacts, history, scorecards, session_members, sessions
 
 
@@ -22,7 +21,7 @@ async def case_row(session: AsyncSession, idea_id: uuid.UUID, *, lock: bool = Fa
         query = query.with_for_update()
     row = (await session.execute(query)).first()
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Dossier introuvable.")
+        raise NotFound("Dossier introuvable.")
     return row
 
 
@@ -32,7 +31,7 @@ async def session_row(session: AsyncSession, session_id: uuid.UUID, *, lock: boo
         query = query.with_for_update()
     row = (await session.execute(query)).first()
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Séance introuvable.")
+        raise NotFound("Séance introuvable.")
     return row
 
 

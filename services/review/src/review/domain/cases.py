@@ -45,6 +45,10 @@ class Refused(Exception):
     """A step the case's state does not allow; the message says why, in French (HTTP 409)."""
 
 
+class NotFound(Exception):
+    """What the request names does not exist, in French (HTTP 404)."""
+
+
 class Invalid(Exception):
     """A request that can never be right whatever the state, in French (HTTP 422)."""
 
