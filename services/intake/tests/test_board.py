@@ -181,6 +181,12 @@ async def test_similar_ideas_are_ranked_best_first_with_a_score(board: Board) ->
     assert items[0]["score"] >= items[1]["score"] > 0
     assert items[0]["status"] == "submitted"
 
+    for odd in ("\\ \\\\ 'l''arbre' & | ! :* <-> (", "le la les", "C:\\Temp\\x y&z"):
+        answered = await board.client.get(
+            "/ideas/similar", params={"text": odd}, headers=author.headers
+        )
+        assert answered.status_code == 200, (odd, answered.text)
+
     too_short = await board.client.get(
         "/ideas/similar", params={"text": "a"}, headers=author.headers
     )

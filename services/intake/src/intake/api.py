@@ -292,7 +292,12 @@ async def submit_idea(
                         "Idempotent-Replayed": "true",
                     },
                 )
-        similar = await find_similar(session, body.title, limit=settings.similar_limit)
+        similar = await find_similar(
+            session,
+            body.title,
+            limit=settings.similar_limit,
+            window=settings.similar_window_on_submit,
+        )
         row = (
             await session.execute(
                 sa.insert(ideas)
@@ -398,7 +403,9 @@ async def similar_ideas(
 ) -> SimilarPage:
     """Best first, with a score between 0 and 1 (trigram similarity of titles, full text)."""
     async with session.begin():
-        found = await find_similar(session, text, limit=limit)
+        found = await find_similar(
+            session, text, limit=limit, window=_settings(request).similar_window
+        )
     return SimilarPage(items=[SimilarIdea(**s) for s in found])
 
 

@@ -33,6 +33,9 @@ class Settings(ServiceSettings):
     board_page_size: int = 20
     board_max_page_size: int = 100
     similar_limit: int = 5
+    # How many of the most recent ideas the similarity search reads besides full matches.
+    similar_window: int = 300
+    similar_window_on_submit: int = 200
 
     @field_validator("themes", mode="before")
     @classmethod

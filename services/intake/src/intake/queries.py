@@ -55,44 +55,74 @@ async def fetch_timeline(session: AsyncSession, idea_id: uuid.UUID) -> Sequence[
 
 _SIMILAR = sa.text(
     """
-    WITH probe AS (
+    WITH probe AS MATERIALIZED (
         SELECT lower(immutable_unaccent(:text)) AS t,
-               plainto_tsquery('french'::regconfig, immutable_unaccent(:text)) AS q
+               plainto_tsquery('french'::regconfig, immutable_unaccent(:text)) AS q_all,
+               ARRAY(SELECT DISTINCT lexeme
+                       FROM unnest(to_tsvector('french'::regconfig, immutable_unaccent(:text))))
+                   AS lexemes
+    ),
+    terms AS MATERIALIZED (
+        SELECT t, q_all, lexemes,
+               -- tsquery::text is a valid tsquery: swapping its ANDs for ORs keeps it valid.
+               CASE WHEN numnode(q_all) > 0
+                    THEN replace(q_all::text, ' & ', ' | ')::tsquery
+               END AS q_any
+          FROM probe
     ),
     candidates AS (
-        (SELECT i.id FROM ideas i, probe
-          WHERE i.title_key % probe.t
-          ORDER BY i.title_key <-> probe.t
-          LIMIT 20)
-        UNION
-        (SELECT i.id FROM ideas i, probe
-          WHERE numnode(probe.q) > 0 AND i.search @@ probe.q
+        (SELECT i.id, i.title, i.status, i.created_at, i.title_key, i.search
+           FROM ideas i, terms
+          WHERE numnode(terms.q_all) > 0 AND i.search @@ terms.q_all
           LIMIT 50)
+        UNION ALL
+        (SELECT r.id, r.title, r.status, r.created_at, r.title_key, r.search
+           FROM (SELECT id, title, status, created_at, title_key, search
+                   FROM ideas ORDER BY created_at DESC LIMIT :window) AS r, terms
+          WHERE r.search @@ terms.q_any)
     )
-    SELECT i.id, i.title, i.status,
-           greatest(similarity(i.title_key, probe.t),
-                    ts_rank_cd(i.search, probe.q, 32)) AS score
-      FROM candidates JOIN ideas i USING (id), probe
-     WHERE i.id IS DISTINCT FROM CAST(:exclude AS uuid)
-     ORDER BY score DESC, i.created_at DESC
+    SELECT c.id, c.title, c.status,
+           0.5 * similarity(c.title_key, terms.t)
+           + 0.5 * (SELECT count(*) FROM unnest(c.search) AS word
+                     WHERE word.lexeme = ANY(terms.lexemes))::float
+                   / greatest(cardinality(terms.lexemes), 1) AS score
+      FROM candidates c, terms
+     WHERE c.id IS DISTINCT FROM CAST(:exclude AS uuid)
+     ORDER BY score DESC, c.created_at DESC
      LIMIT :limit
     """
 )
 
 
 async def find_similar(
-    session: AsyncSession, text: str, *, limit: int, exclude: uuid.UUID | None = None
+    session: AsyncSession,
+    text: str,
+    *,
+    limit: int,
+    window: int,
+    exclude: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
-    """Likely duplicates of `text`: trigram-close titles and full-text matches, best first.
+    """Likely duplicates of `text`, best first, scored by title trigram similarity and by the
+    share of the text's words (French stems, no accents) found in the idea.
 
-    Each branch is bounded by its index (GiST trigram KNN, GIN full text) so the cost does
-    not grow with the board.
+    Candidates are the ideas holding every word (GIN full-text index, at most 50) and, among
+    the `window` most recent ideas, those holding any word: the cost stays the same whatever
+    the size of the board.
     """
-    rows = await session.execute(_SIMILAR, {"text": text, "limit": limit, "exclude": exclude})
-    return [
-        {"id": r.id, "title": r.title, "status": r.status, "score": round(float(r.score), 3)}
-        for r in rows
-    ]
+    rows = await session.execute(
+        _SIMILAR,
+        {"text": text, "limit": limit * 3, "window": window, "exclude": exclude},
+    )
+    seen: set[uuid.UUID] = set()
+    found: list[dict[str, Any]] = []
+    for row in rows:
+        if row.id in seen or row.score <= 0:
+            continue
+        seen.add(row.id)
+        found.append(
+            {"id": row.id, "title": row.title, "status": row.status, "score": round(row.score, 3)}
+        )
+    return found[:limit]
 
 
 @dataclass(frozen=True)

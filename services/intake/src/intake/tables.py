@@ -14,6 +14,7 @@ SEARCH_VECTOR = (
     "setweight(to_tsvector('french'::regconfig, immutable_unaccent("
     "problem || ' ' || solution || ' ' || coalesce(expected_benefits, ''))), 'B')"
 )
+# Compared with pg_trgm's similarity() when ranking likely duplicates.
 TITLE_KEY = "lower(immutable_unaccent(title))"
 
 ideas = sa.Table(
@@ -67,12 +68,6 @@ ideas = sa.Table(
     sa.Index("ix_ideas_themes", "themes", postgresql_using="gin"),
     sa.Index("ix_ideas_co_authors", "co_authors", postgresql_using="gin"),
     sa.Index("ix_ideas_search", "search", postgresql_using="gin"),
-    sa.Index(
-        "ix_ideas_title_trgm",
-        "title_key",
-        postgresql_using="gist",
-        postgresql_ops={"title_key": "gist_trgm_ops"},
-    ),
 )
 
 idea_timeline = sa.Table(
