@@ -130,7 +130,7 @@ class DeliveryWorker:
                 pass
 
     async def send_due(self) -> int:
-        """Send every delivery due now, one locked row at a time; returns how many left."""
+        """Send every delivery due now, one locked row at a time; returns how many were sent."""
         sent = 0
         while True:
             async with self.engine.begin() as conn:
@@ -162,6 +162,7 @@ class DeliveryWorker:
                         )
                     )
                 except Exception as exc:
+                    unreachable = isinstance(exc, (OSError, TimeoutError))
                     status, next_attempt = domain.after_failure(
                         attempts,
                         self.clock(),
@@ -184,6 +185,7 @@ class DeliveryWorker:
                         "last_error": f"{type(exc).__name__}: {exc}"[:2000],
                     }
                 else:
+                    unreachable = False
                     values = {"attempts": attempts, "status": "sent", "sent_at": self.clock()}
                     sent += 1
                 await conn.execute(
@@ -191,6 +193,9 @@ class DeliveryWorker:
                     .where(email_deliveries.c.id == row.id)
                     .values(**values)
                 )
+            if unreachable:
+                # The server itself is down: the next pass tries again, one mail at a time.
+                return sent
 
     async def run_scheduled_digest(self) -> DigestRun | None:
         """Build today's digests once the configured hour has come, once across replicas."""
