@@ -1,6 +1,7 @@
 """Emails are never lost and never sent twice: redelivery, SMTP outage, bounded retries."""
 
 import asyncio
+import re
 import uuid
 from typing import Any
 
@@ -82,6 +83,11 @@ async def test_refused_mail_is_marked_failed_after_bounded_attempts_and_can_be_r
     assert delivery["recipient_address"] == event.author.email
     assert delivery["attempts"] == 5
     assert "550" in delivery["last_error"]
+    metrics = (await harness.client.get("/metrics")).text
+    [failed_gauge] = re.findall(
+        r'^construisons_notifications_email_deliveries\{status="failed"\} (\S+)$', metrics, re.M
+    )
+    assert float(failed_gauge) >= 1
     # The team's mailbox got its copy all the same.
     assert [str(m["To"]) for m in harness.mails_of(sent.event_id)] == [harness.team_mailbox]
 

@@ -13,6 +13,7 @@ from notifications.consumers import handlers
 from notifications.deliveries import DeliveryWorker
 from notifications.listener import DELIVERY_CHANNEL, INBOX_CHANNEL, InboxHub, Listener
 from notifications.mail import MailRenderer, SmtpMailer
+from notifications.metrics import install_delivery_metrics
 from notifications.routing import Directory, Recipient
 
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         handlers=handlers(directory_of(settings), renderer),
         background=[_listen_and_deliver],
     )
+    install_delivery_metrics(app)
     app.state.inbox_hub = InboxHub()
     app.state.delivery_worker = DeliveryWorker(
         engine=app.state.engine,
