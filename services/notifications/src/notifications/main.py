@@ -59,6 +59,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=api.routers,
         handlers=handlers(directory_of(settings), renderer),
         background=[_listen_and_deliver],
+        openapi_tags=[
+            {"name": "inbox", "description": "La boîte de réception intranet de chaque agent."},
+            {
+                "name": "preferences",
+                "description": "Par catégorie : courriel immédiat, récapitulatif ou aucun.",
+            },
+            {
+                "name": "deliveries",
+                "description": "Suivi et relance des courriels (équipe innovation).",
+            },
+        ],
     )
     install_delivery_metrics(app)
     app.state.inbox_hub = InboxHub()
