@@ -297,6 +297,7 @@ async def submit_idea(
             body.title,
             limit=settings.similar_limit,
             window=settings.similar_window_on_submit,
+            thorough=False,
         )
         row = (
             await session.execute(
@@ -404,7 +405,7 @@ async def similar_ideas(
     """Best first, with a score between 0 and 1 (trigram similarity of titles, full text)."""
     async with session.begin():
         found = await find_similar(
-            session, text, limit=limit, window=_settings(request).similar_window
+            session, text, limit=limit, window=_settings(request).similar_window, thorough=True
         )
     return SimilarPage(items=[SimilarIdea(**s) for s in found])
 

@@ -53,33 +53,39 @@ async def fetch_timeline(session: AsyncSession, idea_id: uuid.UUID) -> Sequence[
     ).all()
 
 
-_SIMILAR = sa.text(
-    """
-    WITH probe AS MATERIALIZED (
-        SELECT lower(immutable_unaccent(:text)) AS t,
-               plainto_tsquery('french'::regconfig, immutable_unaccent(:text)) AS q_all,
-               ARRAY(SELECT DISTINCT lexeme
-                       FROM unnest(to_tsvector('french'::regconfig, immutable_unaccent(:text))))
-                   AS lexemes
-    ),
-    terms AS MATERIALIZED (
-        SELECT t, q_all, lexemes,
+_SIMILAR_TERMS = """
+    WITH terms AS MATERIALIZED (
+        SELECT p.t, p.q_all, p.lexemes,
                -- tsquery::text is a valid tsquery: swapping its ANDs for ORs keeps it valid.
-               CASE WHEN numnode(q_all) > 0
-                    THEN replace(q_all::text, ' & ', ' | ')::tsquery
+               CASE WHEN numnode(p.q_all) > 0
+                    THEN replace(p.q_all::text, ' & ', ' | ')::tsquery
                END AS q_any
-          FROM probe
+          FROM (SELECT lower(immutable_unaccent(:text)) AS t,
+                       plainto_tsquery('french'::regconfig, immutable_unaccent(:text)) AS q_all,
+                       ARRAY(SELECT DISTINCT lexeme
+                               FROM unnest(to_tsvector('french'::regconfig,
+                                                       immutable_unaccent(:text))))
+                           AS lexemes) AS p
     ),
     candidates AS (
         (SELECT i.id, i.title, i.status, i.created_at, i.title_key, i.search
            FROM ideas i, terms
-          WHERE numnode(terms.q_all) > 0 AND i.search @@ terms.q_all
-          LIMIT 50)
+          WHERE i.title_key = terms.t
+          LIMIT 5)
         UNION ALL
         (SELECT r.id, r.title, r.status, r.created_at, r.title_key, r.search
            FROM (SELECT id, title, status, created_at, title_key, search
                    FROM ideas ORDER BY created_at DESC LIMIT :window) AS r, terms
           WHERE r.search @@ terms.q_any)
+"""
+_ALL_WORDS_BRANCH = """
+        UNION ALL
+        (SELECT i.id, i.title, i.status, i.created_at, i.title_key, i.search
+           FROM ideas i, terms
+          WHERE numnode(terms.q_all) > 0 AND i.search @@ terms.q_all
+          LIMIT 50)
+"""
+_SIMILAR_RANKING = """
     )
     SELECT c.id, c.title, c.status,
            0.5 * similarity(c.title_key, terms.t)
@@ -87,32 +93,26 @@ _SIMILAR = sa.text(
                      WHERE word.lexeme = ANY(terms.lexemes))::float
                    / greatest(cardinality(terms.lexemes), 1) AS score
       FROM candidates c, terms
-     WHERE c.id IS DISTINCT FROM CAST(:exclude AS uuid)
      ORDER BY score DESC, c.created_at DESC
      LIMIT :limit
-    """
-)
+"""
+_SIMILAR_QUICK = sa.text(_SIMILAR_TERMS + _SIMILAR_RANKING)
+_SIMILAR_THOROUGH = sa.text(_SIMILAR_TERMS + _ALL_WORDS_BRANCH + _SIMILAR_RANKING)
 
 
 async def find_similar(
-    session: AsyncSession,
-    text: str,
-    *,
-    limit: int,
-    window: int,
-    exclude: uuid.UUID | None = None,
+    session: AsyncSession, text: str, *, limit: int, window: int, thorough: bool
 ) -> list[dict[str, Any]]:
     """Likely duplicates of `text`, best first, scored by title trigram similarity and by the
     share of the text's words (French stems, no accents) found in the idea.
 
-    Candidates are the ideas holding every word (GIN full-text index, at most 50) and, among
-    the `window` most recent ideas, those holding any word: the cost stays the same whatever
-    the size of the board.
+    Candidates: ideas of the same title (any age, by index), and among the `window` most
+    recent ideas those holding any of the words; `thorough` adds ideas of any age holding
+    every word (full-text index). The quick form costs the same whatever the board's size,
+    which keeps it affordable on each submission.
     """
-    rows = await session.execute(
-        _SIMILAR,
-        {"text": text, "limit": limit * 3, "window": window, "exclude": exclude},
-    )
+    query = _SIMILAR_THOROUGH if thorough else _SIMILAR_QUICK
+    rows = await session.execute(query, {"text": text, "limit": limit * 3, "window": window})
     seen: set[uuid.UUID] = set()
     found: list[dict[str, Any]] = []
     for row in rows:

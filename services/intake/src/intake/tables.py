@@ -68,6 +68,7 @@ ideas = sa.Table(
     sa.Index("ix_ideas_themes", "themes", postgresql_using="gin"),
     sa.Index("ix_ideas_co_authors", "co_authors", postgresql_using="gin"),
     sa.Index("ix_ideas_search", "search", postgresql_using="gin"),
+    sa.Index("ix_ideas_title_key", "title_key"),
 )
 
 idea_timeline = sa.Table(
