@@ -67,7 +67,7 @@ IDEA = {
     "solution": "Utiliser nos sites comme points relais pour les colis des agents et des usagers.",
 }
 SEARCH_WORD = "covoiturage"
-SIMILAR_TEXT = "Organiser le covoiturage entre agents pour les trajets vers nos sites"
+SIMILAR_TEXT = "Mieux gérer le covoiturage des agents"
 
 
 @dataclass(frozen=True)
@@ -284,6 +284,7 @@ class Bench:
         self.queues: list[str] = []
         self.processes: list[Process] = []
         self.envs: dict[tuple[int, str], dict[str, str]] = {}
+        self._connections: dict[str, asyncpg.Connection] = {}
         self.figures: list[Figure] = []
         self.details: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
@@ -414,12 +415,25 @@ class Bench:
 
     # databases and broker
 
+    async def connection(self, database_url: str) -> asyncpg.Connection:
+        """One connection per database for the whole run: the server's connection slots are
+        shared with everyone else's tests, so the benchmark neither churns nor hoards them."""
+        conn = self._connections.get(database_url)
+        if conn is not None and not conn.is_closed():
+            return conn
+        for attempt in range(20):
+            try:
+                conn = await asyncpg.connect(asyncpg_dsn(database_url))
+                break
+            except (asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError):
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.5)
+        self._connections[database_url] = conn
+        return conn
+
     async def scalar(self, database_url: str, query: str, *args: Any) -> Any:
-        conn = await asyncpg.connect(asyncpg_dsn(database_url))
-        try:
-            return await conn.fetchval(query, *args)
-        finally:
-            await conn.close()
+        return await (await self.connection(database_url)).fetchval(query, *args)
 
     async def create_database(self, database_url: str, template: str | None = None) -> None:
         name = database_url.rsplit("/", 1)[1]
@@ -431,14 +445,10 @@ class Bench:
         return await self.scalar(database_url, query)
 
     async def inbox_span(self, database_url: str, table: str = "inbox") -> tuple[float, float]:
-        conn = await asyncpg.connect(asyncpg_dsn(database_url))
-        try:
-            row = await conn.fetchrow(
-                f"SELECT extract(epoch FROM min(received_at)) AS first,"
-                f" extract(epoch FROM max(received_at)) AS last FROM {table}"
-            )
-        finally:
-            await conn.close()
+        row = await (await self.connection(database_url)).fetchrow(
+            f"SELECT extract(epoch FROM min(received_at)) AS first,"
+            f" extract(epoch FROM max(received_at)) AS last FROM {table}"
+        )
         return float(row["first"]), float(row["last"])
 
     async def declare_queue(self, exchange: str, queue: str, key: str, **arguments: Any) -> None:
@@ -500,6 +510,7 @@ class Bench:
 
     async def cleanup(self) -> None:
         self.stop(*self.processes)
+        await self.close_connections()
         try:
             connection = await aio_pika.connect(self.amqp)
             async with connection:
@@ -524,6 +535,13 @@ class Bench:
                 )
             except Exception as exc:
                 log(f"could not drop database {name}: {exc}")
+        await self.close_connections()
+
+    async def close_connections(self) -> None:
+        for conn in self._connections.values():
+            if not conn.is_closed():
+                await conn.close(timeout=5)
+        self._connections.clear()
 
     async def declare_service_topology(self, service: str, env: dict[str, str]) -> None:
         """Declare a service's queue and bindings as it does at startup, without running it:
