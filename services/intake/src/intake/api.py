@@ -133,12 +133,12 @@ def _timeline(row: Any, entries: Sequence[Any]) -> list[TimelineEntry]:
         )
     ]
     for entry in entries:
-        details = entry.details or {}
+        details = entry["details"] or {}
         timeline.append(
             TimelineEntry(
-                status=entry.status,
-                label=domain.status_label(entry.status, details),
-                occurred_at=entry.occurred_at,
+                status=entry["status"],
+                label=domain.status_label(entry["status"], details),
+                occurred_at=entry["occurred_at"],
                 track=details.get("track"),
                 directorates=details.get("directorates"),
                 duplicate_of=details.get("duplicate_of"),
@@ -420,8 +420,7 @@ async def get_idea(idea_id: uuid.UUID, agent: CurrentAgent, session: SessionDep)
         row = await fetch_idea(session, idea_id, agent.sub)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-        timeline = await fetch_timeline(session, idea_id)
-    out = _idea_out(row, timeline, agent, supported=row.supported_by_me)
+    out = _idea_out(row, row.timeline, agent, supported=row.supported_by_me)
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": domain.etag(row.revision)})
 
 

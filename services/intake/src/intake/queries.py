@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.domain import InvalidCursor, decode_cursor, encode_cursor
@@ -33,24 +34,50 @@ def french_query(text: str) -> sa.ColumnElement[Any]:
     )
 
 
+def _timeline_of_idea() -> sa.ScalarSelect[Any]:
+    entry = sa.func.json_build_object(
+        "status",
+        idea_timeline.c.status,
+        "occurred_at",
+        idea_timeline.c.occurred_at,
+        "details",
+        idea_timeline.c.details,
+    )
+    return (
+        sa.select(
+            sa.func.coalesce(
+                sa.func.json_agg(
+                    aggregate_order_by(entry, idea_timeline.c.occurred_at, idea_timeline.c.id)
+                ),
+                sa.literal_column("'[]'::json"),
+            )
+        )
+        .where(idea_timeline.c.idea_id == ideas.c.id)
+        .scalar_subquery()
+    )
+
+
 async def fetch_idea(
     session: AsyncSession, idea_id: uuid.UUID, viewer_sub: str, *, lock: bool = False
 ) -> sa.Row[Any] | None:
-    """One idea with whether the viewer supports it; `lock` holds it for this transaction."""
-    query = sa.select(*DETAIL_COLUMNS, _supported_by(viewer_sub)).where(ideas.c.id == idea_id)
+    """One idea with whether the viewer supports it and its timeline entries, read in one
+    statement so that both come from the same snapshot; `lock` holds the idea."""
+    query = sa.select(
+        *DETAIL_COLUMNS, _supported_by(viewer_sub), _timeline_of_idea().label("timeline")
+    ).where(ideas.c.id == idea_id)
     if lock:
         query = query.with_for_update(of=ideas)
     return (await session.execute(query)).first()
 
 
-async def fetch_timeline(session: AsyncSession, idea_id: uuid.UUID) -> Sequence[sa.Row[Any]]:
-    return (
-        await session.execute(
-            sa.select(idea_timeline.c.status, idea_timeline.c.occurred_at, idea_timeline.c.details)
-            .where(idea_timeline.c.idea_id == idea_id)
-            .order_by(idea_timeline.c.occurred_at, idea_timeline.c.id)
-        )
-    ).all()
+async def fetch_timeline(session: AsyncSession, idea_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The idea's timeline entries, oldest first."""
+    rows = await session.execute(
+        sa.select(idea_timeline.c.status, idea_timeline.c.occurred_at, idea_timeline.c.details)
+        .where(idea_timeline.c.idea_id == idea_id)
+        .order_by(idea_timeline.c.occurred_at, idea_timeline.c.id)
+    )
+    return [dict(row) for row in rows.mappings()]
 
 
 _SIMILAR_TERMS = """
