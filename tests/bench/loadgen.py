@@ -44,6 +44,19 @@ class Connection:
     async def request(
         self, method: str, path: str, headers: bytes = b"", body: bytes = b""
     ) -> tuple[int, bytes]:
+        reused = self._writer is not None
+        try:
+            return await self._exchange(method, path, headers, body)
+        except HttpError:
+            # The server may close a keep-alive connection left idle (uvicorn: after 5 s):
+            # like any client, send again once on a fresh connection.
+            if not reused:
+                raise
+            return await self._exchange(method, path, headers, body)
+
+    async def _exchange(
+        self, method: str, path: str, headers: bytes, body: bytes
+    ) -> tuple[int, bytes]:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         assert self._reader is not None
@@ -56,7 +69,7 @@ class Connection:
             raw = await self._reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
             self.close()
-            raise HttpError(str(exc)) from exc
+            raise HttpError(repr(exc)) from exc
         lines = raw.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         fields = {}
