@@ -65,14 +65,13 @@ async def test_digest_groups_pending_mails_and_none_sends_no_mail(harness: Any) 
         idea_id=uuid.uuid4(), title="Jardin partagé", author=me, reason="Quel site ?"
     )
     second = ev.IdeaQualified(idea_id=uuid.uuid4(), title="Ateliers vélo", author=me)
-    decided = ev.IdeaApproved(
+    # Redirected rather than approved: in a full run, incubation would answer an approval.
+    decided = ev.IdeaRedirected(
         idea_id=uuid.uuid4(),
         title="Ateliers vélo",
-        problem="p",
-        solution="s",
         author=me,
-        track="experiment",
-        reason="Peu coûteux.",
+        directorates=["DSI"],
+        reason="Relève de la DSI.",
     )
     project = ev.IncubationStarted(
         project_id=uuid.uuid4(),
@@ -99,8 +98,10 @@ async def test_digest_groups_pending_mails_and_none_sends_no_mail(harness: Any) 
     for waiting in envelopes[:2]:
         [row] = await mine(waiting)
         assert row["status"] == "awaiting_digest"
-    assert await harness.deliveries(event_id=str(envelopes[2].event_id)) == []
-    assert len(harness.smtp.to(me.email)) == 1
+    assert await mine(envelopes[2]) == []
+    ids = {str(e.event_id) for e in envelopes}
+    mails = [m for m in harness.smtp.to(me.email) if m["X-Construisons-Event"] in ids]
+    assert [m["X-Construisons-Event"] for m in mails] == [str(envelopes[3].event_id)]
 
     run = await harness.client.post("/digests/run", headers=harness.team)
     assert run.status_code == 200
@@ -120,8 +121,14 @@ async def test_digest_groups_pending_mails_and_none_sends_no_mail(harness: Any) 
         assert row["status"] == "in_digest" and row["digest_id"]
 
     # A second run finds nothing left: the digest is not sent twice.
-    await harness.client.post("/digests/run", headers=harness.team)
-    assert len(harness.smtp.to(me.email)) == 2
+    again = await harness.client.post("/digests/run", headers=harness.team)
+    assert again.status_code == 200
+    my_digests = [
+        d
+        for d in await harness.deliveries()
+        if d["recipient_address"] == me.email and d["event_type"] == "digest"
+    ]
+    assert len(my_digests) == 1
     assert len(await digest()) == 1
 
 
