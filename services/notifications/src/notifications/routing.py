@@ -316,7 +316,7 @@ def _manager(e: Any, d: Directory) -> Iterable[Recipient]:
 
 
 def _innovation_team(e: Any, d: Directory) -> Iterable[Recipient]:
-    yield Recipient(email=d.innovation_team_mailbox, name="Équipe innovation")
+    yield Recipient(email=d.innovation_team_mailbox)
 
 
 def _committee(e: Any, d: Directory) -> Iterable[Recipient]:
@@ -326,7 +326,7 @@ def _committee(e: Any, d: Directory) -> Iterable[Recipient]:
 def _directorates(e: Any, d: Directory) -> Iterable[Recipient]:
     for directorate in e.directorates:
         mailbox = d.directorate_mailboxes.get(directorate, d.innovation_team_mailbox)
-        yield Recipient(email=mailbox, name=directorate)
+        yield Recipient(email=mailbox)
 
 
 AUDIENCES: dict[Audience, Callable[[Any, Directory], Iterable[Recipient]]] = {
