@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from construisons import events as ev
 from notifications import domain
-from notifications.routing import CATEGORIES, ROUTES, Directory, Recipient, plan
+from notifications.mail import MailRenderer
+from notifications.routing import CATEGORIES, ROUTES, Directory, Recipient, mail_address, plan
 
 DIRECTORY = Directory(
     innovation_team_mailbox="innovation@d.example",
@@ -101,3 +102,19 @@ def test_digest_is_due_from_the_configured_local_hour() -> None:
     at = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
     assert domain.digest_day_due(before, hour=17, timezone="Europe/Paris") is None
     assert domain.digest_day_due(at, hour=17, timezone="Europe/Paris") == date(2026, 12, 3)
+
+
+def test_only_plausible_single_addresses_are_mailed() -> None:
+    assert mail_address(" Alex.Martin@Departement.example ") == "alex.martin@departement.example"
+    for bad in ("", None, "alex", "a@b", "a@b.fr\nBcc: x@y.fr", "a@b.fr, c@d.fr", "<a@b.fr>"):
+        assert mail_address(bad) is None
+    author = ev.Person(sub="agent.a", email="pas une adresse")
+    event = ev.IdeaSentBack(idea_id=uuid.uuid4(), title="Idée", author=author, reason="?")
+    assert [(n.sub, n.email) for n in plan(event, DIRECTORY)] == [("agent.a", None)]
+
+
+def test_a_title_spanning_lines_keeps_the_subject_on_one_line() -> None:
+    mail = MailRenderer("https://intranet.example").notice(
+        name=None, title="Idée\r\nBcc: x@y.fr", body="Corps", link=None
+    )
+    assert mail.subject == "[Construisons] Idée Bcc: x@y.fr"

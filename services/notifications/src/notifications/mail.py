@@ -57,7 +57,8 @@ class MailRenderer:
         return text, html
 
     def notice(self, *, name: str | None, title: str, body: str, link: str | None) -> RenderedMail:
-        subject = SUBJECT_PREFIX + title
+        # A header holds one line: a title must never break it (nor inject another header).
+        subject = SUBJECT_PREFIX + " ".join(title.split())
         text, html = self._both(
             "email",
             subject=subject,

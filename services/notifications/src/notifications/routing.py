@@ -16,6 +16,7 @@ Audiences:
   only; a directorate without a mailbox falls back to the innovation team's, who forward).
 """
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -412,6 +413,17 @@ def render(template: str, event: ev.Event) -> str:
     return _compiled(template).render(e=event).strip()
 
 
+_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+
+
+def mail_address(value: str | None) -> str | None:
+    """The address normalised, or None if it cannot be one mailbox (nothing to send to)."""
+    if not value:
+        return None
+    address = value.strip().lower()
+    return address if len(address) <= 320 and _ADDRESS.fullmatch(address) else None
+
+
 def plan(event: ev.Event, directory: Directory) -> list[Notice]:
     """Everyone an event concerns, with their message; each sub and each address once.
 
@@ -427,7 +439,7 @@ def plan(event: ev.Event, directory: Directory) -> list[Notice]:
         body = render(route.body, event)
         for recipient in AUDIENCES[route.audience](event, directory):
             sub = recipient.sub if recipient.sub not in seen_subs else None
-            email = recipient.email.strip().lower() if recipient.email else None
+            email = mail_address(recipient.email)
             if email in seen_emails:
                 email = None
             if sub is None and email is None:
