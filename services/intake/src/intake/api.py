@@ -29,6 +29,7 @@ from intake.queries import (
     fetch_idea,
     fetch_timeline,
     find_similar,
+    insert_idea,
 )
 from intake.schemas import (
     CleanLine,
@@ -292,35 +293,27 @@ async def submit_idea(
                         "Idempotent-Replayed": "true",
                     },
                 )
-        similar = await find_similar(
+        row, similar = await insert_idea(
             session,
-            body.title,
-            limit=settings.similar_limit,
-            window=settings.similar_window_on_submit,
-            thorough=False,
+            {
+                "id": idea_id,
+                "title": body.title,
+                "problem": body.problem,
+                "solution": body.solution,
+                "expected_benefits": body.expected_benefits,
+                "themes": themes,
+                "beneficiaries": body.beneficiaries,
+                "co_authors": _co_authors(body.co_authors, agent.sub),
+                "show_author": body.show_author,
+                "author_sub": agent.sub,
+                "author": agent.person.model_dump(),
+                "author_directorate": agent.directorate,
+                "manager": agent.manager.model_dump() if agent.manager else None,
+                "correlation_id": idea_id,
+            },
+            similar_limit=settings.similar_limit,
+            similar_window=settings.similar_window_on_submit,
         )
-        row = (
-            await session.execute(
-                sa.insert(ideas)
-                .values(
-                    id=idea_id,
-                    title=body.title,
-                    problem=body.problem,
-                    solution=body.solution,
-                    expected_benefits=body.expected_benefits,
-                    themes=themes,
-                    beneficiaries=body.beneficiaries,
-                    co_authors=_co_authors(body.co_authors, agent.sub),
-                    show_author=body.show_author,
-                    author_sub=agent.sub,
-                    author=agent.person.model_dump(),
-                    author_directorate=agent.directorate,
-                    manager=agent.manager.model_dump() if agent.manager else None,
-                    correlation_id=idea_id,
-                )
-                .returning(*DETAIL_COLUMNS)
-            )
-        ).one()
         await emit(session, IdeaSubmitted(**_content(row)), correlation_id=idea_id)
         answer = SubmittedIdea(
             **_idea_out(row, [], agent).model_dump(),
@@ -405,7 +398,7 @@ async def similar_ideas(
     """Best first, with a score between 0 and 1 (trigram similarity of titles, full text)."""
     async with session.begin():
         found = await find_similar(
-            session, text, limit=limit, window=_settings(request).similar_window, thorough=True
+            session, text, limit=limit, window=_settings(request).similar_window
         )
     return SimilarPage(items=[SimilarIdea(**s) for s in found])
 

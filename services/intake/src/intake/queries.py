@@ -1,13 +1,13 @@
 """The SQL the intake service runs (SQLAlchemy Core): board pages, one idea, similar ideas."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import JSON, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.domain import InvalidCursor, decode_cursor, encode_cursor
@@ -87,11 +87,11 @@ _SIMILAR_TERMS = """
                CASE WHEN numnode(p.q_all) > 0
                     THEN replace(p.q_all::text, ' & ', ' | ')::tsquery
                END AS q_any
-          FROM (SELECT lower(immutable_unaccent(:text)) AS t,
-                       plainto_tsquery('french'::regconfig, immutable_unaccent(:text)) AS q_all,
+          FROM (SELECT lower(immutable_unaccent(:sim_text)) AS t,
+                       plainto_tsquery('french'::regconfig, immutable_unaccent(:sim_text)) AS q_all,
                        ARRAY(SELECT DISTINCT lexeme
                                FROM unnest(to_tsvector('french'::regconfig,
-                                                       immutable_unaccent(:text))))
+                                                       immutable_unaccent(:sim_text))))
                            AS lexemes) AS p
     ),
     candidates AS (
@@ -102,7 +102,7 @@ _SIMILAR_TERMS = """
         UNION ALL
         (SELECT r.id, r.title, r.status, r.created_at, r.title_key, r.search
            FROM (SELECT id, title, status, created_at, title_key, search
-                   FROM ideas ORDER BY created_at DESC LIMIT :window) AS r, terms
+                   FROM ideas ORDER BY created_at DESC LIMIT :sim_window) AS r, terms
           WHERE r.search @@ terms.q_any)
 """
 _ALL_WORDS_BRANCH = """
@@ -114,42 +114,108 @@ _ALL_WORDS_BRANCH = """
 """
 _SIMILAR_RANKING = """
     )
-    SELECT c.id, c.title, c.status,
+    SELECT c.id, c.title, c.status, c.created_at,
            0.5 * similarity(c.title_key, terms.t)
            + 0.5 * (SELECT count(*) FROM unnest(c.search) AS word
                      WHERE word.lexeme = ANY(terms.lexemes))::float
                    / greatest(cardinality(terms.lexemes), 1) AS score
       FROM candidates c, terms
      ORDER BY score DESC, c.created_at DESC
-     LIMIT :limit
+     LIMIT :sim_limit
 """
-_SIMILAR_QUICK = sa.text(_SIMILAR_TERMS + _SIMILAR_RANKING)
-_SIMILAR_THOROUGH = sa.text(_SIMILAR_TERMS + _ALL_WORDS_BRANCH + _SIMILAR_RANKING)
+_SIMILAR_QUICK = _SIMILAR_TERMS + _SIMILAR_RANKING
+_SIMILAR_THOROUGH = _SIMILAR_TERMS + _ALL_WORDS_BRANCH + _SIMILAR_RANKING
 
 
-async def find_similar(
-    session: AsyncSession, text: str, *, limit: int, window: int, thorough: bool
-) -> list[dict[str, Any]]:
-    """Likely duplicates of `text`, best first, scored by title trigram similarity and by the
-    share of the text's words (French stems, no accents) found in the idea.
+def similar_query(text: str, *, limit: int, window: int, thorough: bool) -> sa.TextualSelect:
+    """Likely duplicates of `text`, scored by title trigram similarity and by the share of
+    the text's words (French stems, no accents) found in the idea; best first.
 
     Candidates: ideas of the same title (any age, by index), and among the `window` most
     recent ideas those holding any of the words; `thorough` adds ideas of any age holding
     every word (full-text index). The quick form costs the same whatever the board's size,
-    which keeps it affordable on each submission.
+    which keeps it affordable on each submission. Rows may repeat: see `best_similar`.
     """
-    query = _SIMILAR_THOROUGH if thorough else _SIMILAR_QUICK
-    rows = await session.execute(query, {"text": text, "limit": limit * 3, "window": window})
-    seen: set[uuid.UUID] = set()
+    sql = _SIMILAR_THOROUGH if thorough else _SIMILAR_QUICK
+    return (
+        sa.text(sql)
+        .bindparams(sim_text=text, sim_window=window, sim_limit=limit * 3)
+        .columns(
+            sa.column("id", UUID(as_uuid=True)),
+            sa.column("title", sa.Text),
+            sa.column("status", sa.Text),
+            sa.column("created_at", sa.DateTime(timezone=True)),
+            sa.column("score", sa.Float),
+        )
+    )
+
+
+def best_similar(rows: Iterable[Any], limit: int) -> list[dict[str, Any]]:
+    """The first `limit` distinct ideas of ranked rows (mappings), with a rounded score."""
+    seen: set[str] = set()
     found: list[dict[str, Any]] = []
     for row in rows:
-        if row.id in seen or row.score <= 0:
+        key = str(row["id"])
+        if key in seen or row["score"] <= 0:
             continue
-        seen.add(row.id)
+        seen.add(key)
         found.append(
-            {"id": row.id, "title": row.title, "status": row.status, "score": round(row.score, 3)}
+            {
+                "id": row["id"],
+                "title": row["title"],
+                "status": row["status"],
+                "score": round(float(row["score"]), 3),
+            }
         )
     return found[:limit]
+
+
+async def find_similar(
+    session: AsyncSession, text: str, *, limit: int, window: int
+) -> list[dict[str, Any]]:
+    """The thorough search of likely duplicates (GET /ideas/similar)."""
+    query = similar_query(text, limit=limit, window=window, thorough=True)
+    return best_similar((await session.execute(query)).mappings(), limit)
+
+
+async def insert_idea(
+    session: AsyncSession, values: dict[str, Any], *, similar_limit: int, similar_window: int
+) -> tuple[sa.Row[Any], list[dict[str, Any]]]:
+    """Insert an idea and find the existing ones closest to its title, in one statement
+    (the search reads the board as it was before the insert)."""
+    inserted = sa.insert(ideas).values(**values).returning(*DETAIL_COLUMNS).cte("inserted")
+    similar = similar_query(
+        values["title"], limit=similar_limit, window=similar_window, thorough=False
+    ).cte("similar")
+    found = (
+        sa.select(
+            sa.func.coalesce(
+                sa.func.json_agg(
+                    aggregate_order_by(
+                        sa.func.json_build_object(
+                            "id",
+                            similar.c.id,
+                            "title",
+                            similar.c.title,
+                            "status",
+                            similar.c.status,
+                            "score",
+                            similar.c.score,
+                        ),
+                        similar.c.score.desc(),
+                        similar.c.created_at.desc(),
+                    )
+                ),
+                sa.literal_column("'[]'::json"),
+            )
+        )
+        .select_from(similar)
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(sa.select(inserted, sa.type_coerce(found, JSON).label("similar")))
+    ).one()
+    return row, best_similar(row.similar, similar_limit)
 
 
 @dataclass(frozen=True)
