@@ -109,7 +109,7 @@ def notifications_settings(testbed: TestBed, smtp_server: MailCatcher) -> Any:
             "DRH": "drh@departement.example",
         },
         delivery_poll_interval=0.5,
-        delivery_max_attempts=5,
+        delivery_max_attempts=6,
         delivery_backoff_seconds=0.3,
         delivery_backoff_max_seconds=1.5,
         # Digests run when a test asks (POST /digests/run or a replica with its own clock).

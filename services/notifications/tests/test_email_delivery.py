@@ -81,7 +81,7 @@ async def test_refused_mail_is_marked_failed_after_bounded_attempts_and_can_be_r
 
     [delivery] = await eventually(failed, timeout=20)
     assert delivery["recipient_address"] == event.author.email
-    assert delivery["attempts"] == 5
+    assert delivery["attempts"] == 6
     assert "550" in delivery["last_error"]
     metrics = (await harness.client.get("/metrics")).text
     [failed_gauge] = re.findall(
