@@ -1,6 +1,6 @@
 """Load generator of the benchmark: a separate process that talks HTTP/1.1 over loopback.
 
-`python loadgen.py '<json config>'` prints one JSON result on stdout. It shares the cores
+`python loadgen.py < config.json` prints one JSON result on stdout. It shares the cores
 with the services it loads, so it reports its own CPU use; it speaks a minimal keep-alive
 HTTP/1.1 over asyncio streams rather than through a full client library because a heavier
 client would take CPU from the very services it measures.
@@ -166,9 +166,9 @@ def _tokens(prefix: str, count: int) -> list[str]:
 async def closed(config: dict[str, Any]) -> dict[str, Any]:
     """Back-to-back requests from `concurrency` connections (closed loop)."""
     concurrency = config["concurrency"]
-    body = json.dumps(config.get("body"), ensure_ascii=False).encode() if "body" in config else b""
+    bodies = [json.dumps(b, ensure_ascii=False).encode() for b in config.get("bodies", [])]
     tokens = _tokens(config.get("author_prefix", "bench.agent."), concurrency)
-    headers = [_headers(t, json_body=bool(body)) for t in tokens]
+    headers = [_headers(t, json_body=bool(bodies)) for t in tokens]
     method, path = config.get("method", "POST"), config["path"]
     expected = config.get("expected_status", 201)
     total = config.get("total")
@@ -186,6 +186,7 @@ async def closed(config: dict[str, Any]) -> dict[str, Any]:
     async def worker(index: int) -> None:
         nonlocal sent, ok_in_window, last_response_wall
         connection = Connection(config["host"], config["port"])
+        sent_by_me = 0
         try:
             while True:
                 now = time.perf_counter()
@@ -198,6 +199,10 @@ async def closed(config: dict[str, Any]) -> dict[str, Any]:
                 if total is None and now >= window_start and not clock.started_wall:
                     clock.start()
                 try:
+                    body = (
+                        bodies[(sent_by_me * concurrency + index) % len(bodies)] if bodies else b""
+                    )
+                    sent_by_me += 1
                     status, _ = await connection.request(method, path, headers[index], body)
                 except (HttpError, OSError):
                     status = 0
@@ -238,7 +243,7 @@ async def paced(config: dict[str, Any]) -> dict[str, Any]:
     count = round(rate * duration)
     prefix = config["author_prefix"]
     tokens = _tokens(prefix, count)
-    body = json.dumps(config["body"], ensure_ascii=False).encode()
+    bodies = [json.dumps(b, ensure_ascii=False).encode() for b in config["bodies"]]
     table, column = config["notifications_table"], config["recipient_column"]
     query = f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" = ANY($1::text[])'
     database = await asyncpg.connect(config["notifications_dsn"])
@@ -252,7 +257,7 @@ async def paced(config: dict[str, Any]) -> dict[str, Any]:
         connection = idle.pop() if idle else Connection(config["host"], config["port"])
         try:
             status, _ = await connection.request(
-                "POST", "/ideas", _headers(tokens[i], json_body=True), body
+                "POST", "/ideas", _headers(tokens[i], json_body=True), bodies[i % len(bodies)]
             )
         except (HttpError, OSError):
             status = 0
@@ -336,7 +341,7 @@ MODES = {"closed": closed, "paced": paced, "probe": probe}
 
 
 def main() -> None:
-    config = json.loads(sys.argv[1])
+    config = json.loads(sys.stdin.read())
     result = asyncio.run(MODES[config["mode"]](config))
     sys.stdout.write(json.dumps(result) + "\n")
 

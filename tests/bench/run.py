@@ -61,12 +61,13 @@ NEEDS: dict[int, tuple[str, ...]] = {
     4: ("intake",),
 }
 
-IDEA = {
-    "title": "Relais-colis dans nos implantations",
-    "problem": "Les agents perdent du temps à récupérer leurs colis hors des heures de service.",
-    "solution": "Utiliser nos sites comme points relais pour les colis des agents et des usagers.",
-}
 SEARCH_WORD = "covoiturage"
+# Posted ideas differ from one another, as real ones do (an identical body every time would
+# make each submission a duplicate of all the previous ones for the similar-ideas lookup).
+_VERBS = [
+    "Mutualiser", "Simplifier", "Numériser", "Réorganiser", "Partager", "Réduire",
+    "Mieux signaler", "Regrouper", "Ouvrir au public", "Entretenir autrement",
+]  # fmt: skip
 SIMILAR_TEXT = "Mieux gérer le covoiturage des agents"
 
 
@@ -398,13 +399,15 @@ class Bench:
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             str(BENCH / "loadgen.py"),
-            json.dumps(config),
             cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
         try:
-            out, err = await asyncio.wait_for(child.communicate(), timeout)
+            out, err = await asyncio.wait_for(
+                child.communicate(json.dumps(config).encode()), timeout
+            )
         except TimeoutError:
             child.kill()
             await child.wait()
@@ -473,9 +476,7 @@ class Bench:
             )
             payload = IdeaSubmitted(
                 idea_id=uuid.uuid4(),
-                title=IDEA["title"],
-                problem=IDEA["problem"],
-                solution=IDEA["solution"],
+                **IDEAS[i % len(IDEAS)],
                 author=author,
                 manager=Person(sub="bench.manager", email="bench.manager@departement.example"),
             )
@@ -585,7 +586,7 @@ class Bench:
             "mode": "closed",
             "host": "127.0.0.1",
             "path": "/ideas",
-            "body": IDEA,
+            "bodies": IDEAS,
             "concurrency": s.concurrency,
             "warmup": s.submit_warmup,
             "duration": s.submit_seconds,
@@ -735,7 +736,7 @@ class Bench:
                         "host": "127.0.0.1",
                         "port": intake.port,
                         "path": "/ideas",
-                        "body": IDEA,
+                        "bodies": IDEAS,
                         "concurrency": s.concurrency,
                         "total": s.journey_ideas,
                         "author_prefix": "bench.s3.",
@@ -775,7 +776,7 @@ class Bench:
                     "mode": "paced",
                     "host": "127.0.0.1",
                     "port": intake.port,
-                    "body": IDEA,
+                    "bodies": IDEAS,
                     "rate": s.steady_rate,
                     "duration": s.steady_seconds,
                     "author_prefix": f"bench.s3.steady.{uuid.uuid4().hex[:6]}.",
@@ -852,7 +853,7 @@ class Bench:
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient() as client:
             posted = await client.post(
-                f"http://127.0.0.1:{intake_port}/ideas", json=IDEA, headers=headers
+                f"http://127.0.0.1:{intake_port}/ideas", json=IDEAS[0], headers=headers
             )
             idea_id = posted.json().get("id")
             for _ in range(100):
@@ -1039,6 +1040,27 @@ _ACTIONS = [
     "un guichet unique", "une charte commune", "un tableau de bord", "une mutualisation",
     "un atelier participatif", "une expérimentation locale",
 ]  # fmt: skip
+
+
+def idea_bodies(count: int) -> list[dict[str, str]]:
+    """`count` different valid bodies for POST /ideas, from the seeding vocabulary."""
+    return [
+        {
+            "title": f"{_VERBS[i % 10]} {_OBJECTS[(i // 10) % 20]} ({_THEMES[(i * 7) % 20]})",
+            "problem": (
+                f"Les agents perdent du temps avec {_OBJECTS[(i * 3) % 20]} dans le domaine "
+                f"{_THEMES[(i * 11) % 20]} ; la situation pèse sur le service rendu."
+            ),
+            "solution": (
+                f"Proposer {_ACTIONS[(i * 13) % 10]} pour {_OBJECTS[(i * 17) % 20]}, "
+                "en commençant par un site pilote."
+            ),
+        }
+        for i in range(count)
+    ]
+
+
+IDEAS = idea_bodies(400)
 
 
 def _array(words: list[str]) -> str:
