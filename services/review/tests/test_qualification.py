@@ -210,6 +210,16 @@ async def test_withdrawn_idea_closes_its_case(desk: Desk) -> None:
         assert "retirée par son auteur" in response.json()["detail"]
 
 
+async def test_withdrawal_arriving_before_its_submission_still_closes_the_case(desk: Desk) -> None:
+    idea_id = uuid.uuid4()
+    await desk.publish(
+        IdeaWithdrawn(idea_id=idea_id, title="x", author=AUTHOR, reason="Doublon de ma part")
+    )
+    await desk.submit(idea_id=idea_id)
+    case = await desk.wait_for_case(idea_id, status="withdrawn")
+    assert case["history"][-1]["details"]["reason"] == "Doublon de ma part"
+
+
 async def test_team_member_takes_a_case_and_finds_it_by_assignee(desk: Desk) -> None:
     idea_id = await desk.submit()
     taker = desk.testbed.auth("team.noe", roles=["innovation_team"], name="Noé Équipe")

@@ -283,7 +283,9 @@ class OutboxRelay:
         with continued_trace(row.headers):
             await self._send(row, envelope)
 
-    async def _send(self, row: sa.Row[Any, Any, Any, Any, Any], envelope: events.RawEnvelope) -> None:
+    async def _send(
+        self, row: sa.Row[Any, Any, Any, Any, Any], envelope: events.RawEnvelope
+    ) -> None:
         await self.broker.publish(
             row.body,
             exchange=self.exchange,
@@ -336,6 +338,11 @@ Handler = Callable[[Delivery[Any]], Awaitable[None]]
 
 class PermanentFailure(Exception):
     """A handler's verdict that this event can never be processed: dead-letter it now."""
+
+
+class NotReady(Exception):
+    """The event depends on another not received yet (say, a withdrawal before its
+    submission): it is given back and retried with backoff, within the delivery limit."""
 
 
 @dataclass
@@ -399,6 +406,13 @@ class Consumer:
             )
             self._count(envelope.event_type, "dead_lettered")
             raise RejectMessage() from exc
+        except NotReady as exc:
+            await asyncio.sleep(min(self.retry_delay * 2**redeliveries, 30.0))
+            log.info(
+                "%s: %s %s not ready: %s", self.name, envelope.event_type, envelope.event_id, exc
+            )
+            self._count(envelope.event_type, "not_ready")
+            raise
         except Exception:
             # Wait before giving the message back, so that a passing outage (database
             # restarting) is ridden out within the delivery limit instead of exhausting it.

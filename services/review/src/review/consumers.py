@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn
-from construisons.messaging import Delivery, Handler
+from construisons.messaging import Delivery, Handler, NotReady
 from review.config import Settings
 from review.domain import cases as lifecycle
 from review.domain.calendar import contact_due_on
@@ -76,8 +76,10 @@ async def _locked_case(delivery: Delivery[Any], idea_id: Any) -> Any:
 async def on_idea_updated(delivery: Delivery[IdeaUpdated]) -> None:
     idea = delivery.event
     case = await _locked_case(delivery, idea.idea_id)
-    # An update arriving before its submission, or an older revision, changes nothing.
-    if case is None or idea.revision <= case.revision:
+    if case is None:
+        raise NotReady("update received before the submission")
+    # An older revision than the one the case holds changes nothing.
+    if idea.revision <= case.revision:
         return
     status = lifecycle.after_update(lifecycle.Status(case.status))
     if status is None:
@@ -99,7 +101,7 @@ async def on_idea_withdrawn(delivery: Delivery[IdeaWithdrawn]) -> None:
     idea = delivery.event
     case = await _locked_case(delivery, idea.idea_id)
     if case is None:
-        return
+        raise NotReady("withdrawal received before the submission")
     status = lifecycle.after_withdrawal(lifecycle.Status(case.status))
     if status is None:
         return
