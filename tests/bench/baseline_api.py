@@ -43,10 +43,9 @@ class IdeaIn(BaseModel):
 
 
 def create_app() -> FastAPI:
-    # Same pool as the services (ServiceSettings.database_pool_size, construisons.db).
-    engine = create_async_engine(
-        os.environ["DATABASE_URL"], pool_size=10, max_overflow=10, pool_pre_ping=True
-    )
+    # As many connections as the services may hold (construisons.db.create_engine), but no
+    # pre-ping: the baseline is the least a submission must do.
+    engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=10, max_overflow=10)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

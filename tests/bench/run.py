@@ -89,7 +89,7 @@ class Sizes:
 
 
 FULL = Sizes(64, 3.0, 20.0, 20_000, 10_000, 50.0, 60.0, 1_000, 100_000, 20, 200)
-SMOKE = Sizes(64, 0.5, 2.0, 200, 200, 20.0, 3.0, 600, 1_200, 2, 10)
+SMOKE = Sizes(64, 0.5, 1.5, 200, 100, 20.0, 2.0, 600, 1_200, 2, 10)
 
 
 @dataclass
@@ -243,6 +243,20 @@ class Process:
             except ProcessLookupError:
                 pass
             self.popen.wait(timeout=10)
+
+
+async def wait_listening(process: Process, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"{process.name} exited:\n{process.log_tail()}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", process.port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{process.name} does not listen on {process.port}")
 
 
 async def wait_count(
@@ -672,7 +686,8 @@ class Bench:
             except asyncpg.UndefinedTableError:
                 return 0
 
-        rates = {}
+        rates: dict[str, float | None] = {}
+        cpu_ms: dict[str, float] = {}
         for name in ("baseline", "review"):
             log(f"s2: {name} drains {count} events")
             if name == "baseline":
@@ -692,15 +707,20 @@ class Bench:
                 url, table = review_env["DATABASE_URL"], "inbox"
             try:
                 await wait_count(probe, count, what=f"{name} draining", processes=(process,))
+                cpu_seconds = proc_cpu_seconds(process.pid) or 0.0
             finally:
                 self.stop(process)
             first, last = await self.inbox_span(url, table)
             rates[name] = (count - 1) / (last - first) if last > first else None
-        self.details["s2"] = {"rates": rates, "publish_rate": publish_rate}
+            cpu_ms[name] = 1000 * cpu_seconds / count
+        self.details["s2"] = {"rates": rates, "cpu_ms": cpu_ms, "publish_rate": publish_rate}
         figure = at_least_times(
             2, f"drain {count} IdeaSubmitted", "msg/s", rates["review"], rates["baseline"], 0.6
         )
-        figure.note = f"backlog published at {publish_rate:.0f} msg/s"
+        figure.note = (
+            f"consumer CPU {cpu_ms['review']:.1f} vs {cpu_ms['baseline']:.1f} ms/msg (incl."
+            f" start-up); backlog published at {publish_rate:.0f} msg/s"
+        )
         self.figures.append(figure)
 
     # --- scenario 3 and 5 -------------------------------------------------------------
@@ -710,6 +730,19 @@ class Bench:
         exchange, prefix = self.names("s3")
         self.forget_service_topology(prefix, exchange)
         envs = {service: self.envs[(3, service)] for service in SERVICES}
+        smtp_port = free_port()
+        smtp = self.spawn(
+            "smtp_sink",
+            [sys.executable, str(BENCH / "smtp_sink.py"), "--port", str(smtp_port)],
+            envs["notifications"],
+            smtp_port,
+        )
+        await wait_listening(smtp)
+        envs["notifications"] = {
+            **envs["notifications"],
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+        }
         processes = {service: self.serve(service, env) for service, env in envs.items()}
         peaks: dict[str, int] = {}
         sampling = asyncio.Event()
@@ -794,7 +827,7 @@ class Bench:
             sampling.set()
             await sampler
             hwm = {svc: proc_status_kb(p.pid, "VmHWM") or 0 for svc, p in processes.items()}
-            self.stop(*processes.values())
+            self.stop(*processes.values(), smtp)
         self.details["s3"] = {"posting": posted, "steady": steady}
 
         baseline = self.details.get("s1", {}).get("intake", {}).get("throughput")
