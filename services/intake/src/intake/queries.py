@@ -127,27 +127,24 @@ _SIMILAR_QUICK = _SIMILAR_TERMS + _SIMILAR_RANKING
 _SIMILAR_THOROUGH = _SIMILAR_TERMS + _ALL_WORDS_BRANCH + _SIMILAR_RANKING
 
 
-def similar_query(text: str, *, limit: int, window: int, thorough: bool) -> sa.TextualSelect:
-    """Likely duplicates of `text`, scored by title trigram similarity and by the share of
-    the text's words (French stems, no accents) found in the idea; best first.
-
-    Candidates: ideas of the same title (any age, by index), and among the `window` most
-    recent ideas those holding any of the words; `thorough` adds ideas of any age holding
-    every word (full-text index). The quick form costs the same whatever the board's size,
-    which keeps it affordable on each submission. Rows may repeat: see `best_similar`.
-    """
-    sql = _SIMILAR_THOROUGH if thorough else _SIMILAR_QUICK
-    return (
-        sa.text(sql)
-        .bindparams(sim_text=text, sim_window=window, sim_limit=limit * 3)
-        .columns(
-            sa.column("id", UUID(as_uuid=True)),
-            sa.column("title", sa.Text),
-            sa.column("status", sa.Text),
-            sa.column("created_at", sa.DateTime(timezone=True)),
-            sa.column("score", sa.Float),
-        )
+def _similar_select(sql: str) -> sa.TextualSelect:
+    return sa.text(sql).columns(
+        sa.column("id", UUID(as_uuid=True)),
+        sa.column("title", sa.Text),
+        sa.column("status", sa.Text),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("score", sa.Float),
     )
+
+
+# Built once: a statement constructed on each request costs more CPU than running it.
+_THOROUGH = _similar_select(_SIMILAR_THOROUGH)
+_QUICK = _similar_select(_SIMILAR_QUICK).cte("similar")
+
+
+def _similar_params(text: str, *, limit: int, window: int) -> dict[str, Any]:
+    # Rows may repeat across the candidate branches: ask for more, keep the distinct best.
+    return {"sim_text": text, "sim_window": window, "sim_limit": limit * 3}
 
 
 def best_similar(rows: Iterable[Any], limit: int) -> list[dict[str, Any]]:
@@ -173,48 +170,85 @@ def best_similar(rows: Iterable[Any], limit: int) -> list[dict[str, Any]]:
 async def find_similar(
     session: AsyncSession, text: str, *, limit: int, window: int
 ) -> list[dict[str, Any]]:
-    """The thorough search of likely duplicates (GET /ideas/similar)."""
-    query = similar_query(text, limit=limit, window=window, thorough=True)
-    return best_similar((await session.execute(query)).mappings(), limit)
+    """Likely duplicates of `text`, scored by title trigram similarity and by the share of
+    the text's words (French stems, no accents) found in the idea; best first.
+
+    Candidates: ideas of the same title (any age, by index); among the `window` most recent
+    ideas, those holding any of the words; ideas of any age holding every word (full-text
+    index, at most 50).
+    """
+    rows = await session.execute(_THOROUGH, _similar_params(text, limit=limit, window=window))
+    return best_similar(rows.mappings(), limit)
 
 
-async def insert_idea(
-    session: AsyncSession, values: dict[str, Any], *, similar_limit: int, similar_window: int
-) -> tuple[sa.Row[Any], list[dict[str, Any]]]:
-    """Insert an idea and find the existing ones closest to its title, in one statement
-    (the search reads the board as it was before the insert)."""
-    inserted = sa.insert(ideas).values(**values).returning(*DETAIL_COLUMNS).cte("inserted")
-    similar = similar_query(
-        values["title"], limit=similar_limit, window=similar_window, thorough=False
-    ).cte("similar")
-    found = (
+INSERTED_COLUMNS = (
+    "id",
+    "title",
+    "problem",
+    "solution",
+    "expected_benefits",
+    "themes",
+    "beneficiaries",
+    "co_authors",
+    "show_author",
+    "author_sub",
+    "author",
+    "author_directorate",
+    "manager",
+    "correlation_id",
+)
+_INSERTED = (
+    sa.insert(ideas)
+    .values({name: sa.bindparam(name, type_=ideas.c[name].type) for name in INSERTED_COLUMNS})
+    .returning(*DETAIL_COLUMNS)
+    .cte("inserted")
+)
+_SUBMIT = sa.select(
+    _INSERTED,
+    sa.type_coerce(
         sa.select(
             sa.func.coalesce(
                 sa.func.json_agg(
                     aggregate_order_by(
                         sa.func.json_build_object(
                             "id",
-                            similar.c.id,
+                            _QUICK.c.id,
                             "title",
-                            similar.c.title,
+                            _QUICK.c.title,
                             "status",
-                            similar.c.status,
+                            _QUICK.c.status,
                             "score",
-                            similar.c.score,
+                            _QUICK.c.score,
                         ),
-                        similar.c.score.desc(),
-                        similar.c.created_at.desc(),
+                        _QUICK.c.score.desc(),
+                        _QUICK.c.created_at.desc(),
                     )
                 ),
                 sa.literal_column("'[]'::json"),
             )
         )
-        .select_from(similar)
-        .scalar_subquery()
-    )
-    row = (
-        await session.execute(sa.select(inserted, sa.type_coerce(found, JSON).label("similar")))
-    ).one()
+        .select_from(_QUICK)
+        .scalar_subquery(),
+        JSON,
+    ).label("similar"),
+)
+
+
+async def insert_idea(
+    session: AsyncSession, values: dict[str, Any], *, similar_limit: int, similar_window: int
+) -> tuple[sa.Row[Any], list[dict[str, Any]]]:
+    """Insert an idea (`values` holds INSERTED_COLUMNS) and find the existing ideas closest
+    to its title, in one statement: the search reads the board as it was before the insert.
+
+    The search is the quick form: same title (any age, by index) and, among the
+    `similar_window` most recent ideas, those holding any of the words; its cost does not
+    grow with the board, which keeps it affordable on each submission.
+    """
+    params = {
+        **values,
+        **_similar_params(values["title"], limit=similar_limit, window=similar_window),
+    }
+    row = (await session.execute(_SUBMIT, params)).one()
     return row, best_similar(row.similar, similar_limit)
 
 
