@@ -315,10 +315,9 @@ async def submit_idea(
             similar_window=settings.similar_window_on_submit,
         )
         await emit(session, IdeaSubmitted(**_content(row)), correlation_id=idea_id)
-        answer = SubmittedIdea(
-            **_idea_out(row, [], agent).model_dump(),
-            similar=[SimilarIdea(**s) for s in similar],
-        ).model_dump(mode="json")
+        # Serialised once, here: the same body answers a replay of the Idempotency-Key.
+        answer = _idea_out(row, [], agent).model_dump(mode="json")
+        answer["similar"] = [{**s, "id": str(s["id"])} for s in similar]
         if idempotency_key is not None:
             await session.execute(
                 sa.update(idempotency_keys)
