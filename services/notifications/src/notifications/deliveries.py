@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notifications import domain
 from notifications.config import Settings
-from notifications.mail import SUBJECT_PREFIX, DigestItem, MailRenderer, SmtpMailer
+from notifications.mail import (
+    SUBJECT_PREFIX,
+    DigestItem,
+    MailRenderer,
+    SmtpMailer,
+    SmtpSession,
+)
 from notifications.tables import digest_runs, email_deliveries
 
 log = logging.getLogger(__name__)
@@ -130,7 +136,15 @@ class DeliveryWorker:
                 pass
 
     async def send_due(self) -> int:
-        """Send every delivery due now, one locked row at a time; returns how many were sent."""
+        """Send every delivery due now, one locked row at a time, over one SMTP connection;
+        returns how many were sent."""
+        smtp = self.mailer.session()
+        try:
+            return await self._send_due(smtp)
+        finally:
+            await smtp.close()
+
+    async def _send_due(self, smtp: SmtpSession) -> int:
         sent = 0
         while True:
             async with self.engine.begin() as conn:
@@ -151,7 +165,7 @@ class DeliveryWorker:
                     return sent
                 attempts = row.attempts + 1
                 try:
-                    await self.mailer.send(
+                    await smtp.send(
                         self.mailer.message(
                             delivery_id=row.id,
                             event_id=row.event_id,

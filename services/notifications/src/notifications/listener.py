@@ -88,13 +88,14 @@ class InboxHub:
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = {}
 
     def publish(self, payload: str) -> None:
-        """Called with a NOTIFY payload `{"sub": ..., "id": ...}`."""
+        """Called with a NOTIFY payload: a JSON list of `{"sub": ..., "id": ...}`."""
         try:
-            data = json.loads(payload)
+            signals = json.loads(payload)
         except ValueError:
             return
-        for queue in self._subscribers.get(data.get("sub"), ()):
-            queue.put_nowait(str(data.get("id")))
+        for signal in signals if isinstance(signals, list) else [signals]:
+            for queue in self._subscribers.get(signal.get("sub"), ()):
+                queue.put_nowait(str(signal.get("id")))
 
     @contextmanager
     def subscribe(self, sub: str) -> Iterator[asyncio.Queue[str]]:

@@ -125,15 +125,42 @@ class SmtpMailer:
         message.add_alternative(html, subtype="html")
         return message
 
+    def session(self) -> "SmtpSession":
+        """A connection reused for the mails of one pass of the worker."""
+        return SmtpSession(self.settings)
+
+
+class SmtpSession:
+    """One SMTP connection, opened on the first mail and reopened after any error."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: aiosmtplib.SMTP | None = None
+
     async def send(self, message: EmailMessage) -> None:
         s = self.settings
-        await aiosmtplib.send(
-            message,
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            username=s.smtp_username,
-            password=s.smtp_password,
-            use_tls=s.smtp_security == "tls",
-            start_tls=s.smtp_security == "starttls",
-            timeout=s.smtp_timeout,
-        )
+        if self._client is None or not self._client.is_connected:
+            self._client = aiosmtplib.SMTP(
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username,
+                password=s.smtp_password,
+                use_tls=s.smtp_security == "tls",
+                start_tls=s.smtp_security == "starttls",
+                timeout=s.smtp_timeout,
+            )
+            await self._client.connect()
+        try:
+            await self._client.send_message(message)
+        except Exception:
+            # Whatever state the conversation is in, the next mail starts a clean one.
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except Exception:
+                client.close()
