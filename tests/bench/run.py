@@ -779,12 +779,16 @@ class Bench:
             )
 
             async def downstream() -> int:
-                if posting.done() and posting.exception():
-                    raise posting.exception()  # type: ignore[misc]
+                refused = 0
+                if posting.done():
+                    if posting.exception():
+                        raise posting.exception()  # type: ignore[misc]
+                    # An idea intake refused never travels: count it as arrived.
+                    refused = s.journey_ideas - posting.result()["statuses"].get("201", 0)
                 counts = await asyncio.gather(
                     self.inbox_count(review_url), self.inbox_count(notifications_url)
                 )
-                return min(counts)
+                return min(counts) + refused
 
             await wait_count(
                 downstream,
@@ -793,14 +797,13 @@ class Bench:
                 processes=tuple(processes.values()),
             )
             posted = await posting
-            if posted["statuses"].get("201") != s.journey_ideas:
-                raise RuntimeError(f"not every idea was accepted: {posted['statuses']}")
+            accepted = posted["statuses"].get("201", 0)
+            if accepted < s.journey_ideas * 0.9:
+                raise RuntimeError(f"intake refused too many ideas: {posted['statuses']}")
             spans = [await self.inbox_span(url) for url in (review_url, notifications_url)]
             last = max(span[1] for span in spans)
-            journey_rate = s.journey_ideas / (last - posted["first_send_wall"])
-            intake_rate = s.journey_ideas / (
-                posted["last_response_wall"] - posted["first_send_wall"]
-            )
+            journey_rate = accepted / (last - posted["first_send_wall"])
+            intake_rate = accepted / (posted["last_response_wall"] - posted["first_send_wall"])
 
             log(f"s3: steady {s.steady_rate:g} ideas/s for {s.steady_seconds:g} s")
             table, column = self.recipient_column()
@@ -835,11 +838,14 @@ class Bench:
             3, "journey: ideas/s end to end", "ideas/s", journey_rate, baseline, 0.5
         )
         figure.target = ">= 0.5 x scenario 1"
-        figure.note = f"intake accepted {intake_rate:.0f}/s meanwhile; {review_readable}"
+        figure.note = (
+            f"intake answered {intake_rate:.0f}/s meanwhile, statuses {posted['statuses']};"
+            f" {review_readable}"
+        )
         self.figures.append(figure)
         note = (
-            f"achieved {steady['achieved_rate']:.1f}/s, {steady['notified']}/{steady['posted']}"
-            f" notified, {steady['missing']} missing; {readable}"
+            f"achieved {steady['achieved_rate']:.1f}/s, statuses {steady['statuses']},"
+            f" {steady['notified']} notified, {steady['missing']} never; {readable}"
         )
         for name, key, limit in (("p50", "p50_ms", 50), ("p99", "p99_ms", 250)):
             figure = at_most(3, f"POST -> notification {name}", "ms", steady[key], limit)
