@@ -52,6 +52,7 @@ class Settings(ServiceSettings):
     # The delivery worker.
     delivery_worker_enabled: bool = True
     delivery_poll_interval: float = 5.0
+    delivery_concurrency: int = Field(default=4, ge=1, le=32)
     delivery_max_attempts: int = 10
     delivery_backoff_seconds: float = 30.0
     delivery_backoff_max_seconds: float = 3600.0

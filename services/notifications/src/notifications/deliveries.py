@@ -136,8 +136,15 @@ class DeliveryWorker:
                 pass
 
     async def send_due(self) -> int:
-        """Send every delivery due now, one locked row at a time, over one SMTP connection;
-        returns how many were sent."""
+        """Send every delivery due now, one locked row at a time per sender, each sender over
+        its own SMTP connection; returns how many were sent."""
+        sent = await asyncio.gather(
+            *(self._sender() for _ in range(self.settings.delivery_concurrency))
+        )
+        return sum(sent)
+
+    async def _sender(self) -> int:
+        # Senders share nothing but the table: SKIP LOCKED hands each a different row.
         smtp = self.mailer.session()
         try:
             return await self._send_due(smtp)
