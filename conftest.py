@@ -109,6 +109,7 @@ def notifications_settings(testbed: TestBed, smtp_server: MailCatcher) -> Any:
             "DRH": "drh@departement.example",
         },
         delivery_poll_interval=0.5,
+        delivery_concurrency=2,
         delivery_max_attempts=6,
         delivery_backoff_seconds=0.3,
         delivery_backoff_max_seconds=1.5,
