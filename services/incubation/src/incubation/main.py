@@ -3,6 +3,14 @@
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
+from construisons.events import (
+    IncubationStarted,
+    ProjectAbandoned,
+    ProjectCompleted,
+    ProjectPhaseChanged,
+    TimeAllocationDecided,
+    TimeAllocationRequested,
+)
 from construisons.service import create_service_app
 from incubation import api
 from incubation.config import Settings
@@ -29,6 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Projets issus des idées retenues : équipe, chantiers, phases et temps de l'intrapreneur.",
         routers=[api.router],
         handlers=HANDLERS,
+        publishes=[
+            IncubationStarted,
+            TimeAllocationRequested,
+            TimeAllocationDecided,
+            ProjectPhaseChanged,
+            ProjectCompleted,
+            ProjectAbandoned,
+        ],
     )
     app.add_exception_handler(DomainError, _domain_error)
     return app
