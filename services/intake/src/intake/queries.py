@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSON, UUID, aggregate_order_by
@@ -14,6 +14,8 @@ from intake.domain import InvalidCursor, decode_cursor, encode_cursor
 from intake.tables import comments, idea_timeline, ideas, supports
 
 EXCERPT_LENGTH = 280
+
+Row: TypeAlias = sa.Row[*tuple[Any, ...]]
 
 # Everything but the generated search columns, which only the database reads.
 DETAIL_COLUMNS = [c for c in ideas.c if c.name not in ("search", "title_key")]
@@ -59,7 +61,7 @@ def _timeline_of_idea() -> sa.ScalarSelect[Any]:
 
 async def fetch_idea(
     session: AsyncSession, idea_id: uuid.UUID, viewer_sub: str, *, lock: bool = False
-) -> sa.Row[Any] | None:
+) -> Row | None:
     """One idea with whether the viewer supports it and its timeline entries, read in one
     statement so that both come from the same snapshot; `lock` holds the idea."""
     query = sa.select(
@@ -236,7 +238,7 @@ _SUBMIT = sa.select(
 
 async def insert_idea(
     session: AsyncSession, values: dict[str, Any], *, similar_limit: int, similar_window: int
-) -> tuple[sa.Row[Any], list[dict[str, Any]]]:
+) -> tuple[Row, list[dict[str, Any]]]:
     """Insert an idea (`values` holds INSERTED_COLUMNS) and find the existing ideas closest
     to its title, in one statement: the search reads the board as it was before the insert.
 
@@ -300,7 +302,7 @@ async def board_page(
     cursor: str | None,
     limit: int,
     viewer_sub: str,
-) -> tuple[Sequence[sa.Row[Any]], str | None]:
+) -> tuple[Sequence[Row], str | None]:
     """One page of the board and the cursor of the next one (keyset: O(page), stable)."""
     keys = _SORT_KEYS[sort]
     query = sa.select(
@@ -355,7 +357,7 @@ async def comment_page(
     include_hidden: bool,
     cursor: str | None,
     limit: int,
-) -> tuple[Sequence[sa.Row[Any]], str | None]:
+) -> tuple[Sequence[Row], str | None]:
     """Comments oldest first, keyset-paginated on (created_at, id)."""
     query = sa.select(comments).where(comments.c.idea_id == idea_id)
     if not include_hidden:
