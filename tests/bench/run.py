@@ -71,6 +71,9 @@ _VERBS = [
 SIMILAR_TEXT = "Mieux gérer le covoiturage des agents"
 
 
+JOURNEY_POOL_SIZE = 5
+
+
 @dataclass(frozen=True)
 class Sizes:
     """How big each scenario is; the issue's sizes, or tiny ones for the smoke run."""
@@ -729,7 +732,13 @@ class Bench:
         s = self.sizes
         exchange, prefix = self.names("s3")
         self.forget_service_topology(prefix, exchange)
-        envs = {service: self.envs[(3, service)] for service in SERVICES}
+        # Four services on one PostgreSQL server (max_connections 100 by default, shared here
+        # with everyone's tests): at the default pool (10 + 10 overflow each) they exhaust it
+        # under load and intake answers 500. Budget them as a deployment on one server would.
+        envs = {
+            service: {**self.envs[(3, service)], "DATABASE_POOL_SIZE": str(JOURNEY_POOL_SIZE)}
+            for service in SERVICES
+        }
         smtp_port = free_port()
         smtp = self.spawn(
             "smtp_sink",
@@ -839,7 +848,8 @@ class Bench:
         )
         figure.target = ">= 0.5 x scenario 1"
         figure.note = (
-            f"intake answered {intake_rate:.0f}/s meanwhile, statuses {posted['statuses']};"
+            f"intake answered {intake_rate:.0f}/s meanwhile (pool {JOURNEY_POOL_SIZE}),"
+            f" statuses {posted['statuses']};"
             f" {review_readable}"
         )
         self.figures.append(figure)
