@@ -202,6 +202,14 @@ def proc_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu_seconds() -> tuple[float, float]:
+    """Busy and total CPU seconds of the whole machine since boot (all cores)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / hz, sum(ticks) / hz
+
+
 @dataclass
 class Process:
     """A process this run started, in a session of its own so a wrapper goes with it."""
@@ -455,6 +463,12 @@ class Bench:
     async def scalar(self, database_url: str, query: str, *args: Any) -> Any:
         return await (await self.connection(database_url)).fetchval(query, *args)
 
+    async def backends_cpu_seconds(self, database: str) -> float:
+        """CPU seconds used so far by the PostgreSQL backends connected to `database`."""
+        conn = await self.connection(f"{self.pg}/postgres")
+        pids = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)
+        return sum(proc_cpu_seconds(row["pid"]) or 0.0 for row in pids)
+
     async def create_database(self, database_url: str, template: str | None = None) -> None:
         name = database_url.rsplit("/", 1)[1]
         copy = f' TEMPLATE "{template}"' if template else ""
@@ -626,11 +640,20 @@ class Bench:
                 await self.ready(process)
                 log(f"s1: {name}: {s.concurrency} connections, {s.submit_seconds:g} s")
                 cpu_before = proc_cpu_seconds(process.pid) or 0.0
+                machine_before = machine_cpu_seconds()
                 result = await self.loadgen({**config, "port": process.port}, timeout)
-                cpu = (proc_cpu_seconds(process.pid) or 0.0) - cpu_before
-                result["server_cpu_percent_of_one_core"] = (
-                    100 * cpu / (s.submit_warmup + s.submit_seconds)
+                busy, total = (
+                    b - a for a, b in zip(machine_before, machine_cpu_seconds(), strict=True)
                 )
+                cpu = (proc_cpu_seconds(process.pid) or 0.0) - cpu_before
+                wall = s.submit_warmup + s.submit_seconds
+                result["server_cpu_percent_of_one_core"] = 100 * cpu / wall
+                # The database's backends were all opened by this server during this run.
+                database = self.envs[(1, name)]["DATABASE_URL"].rsplit("/", 1)[1]
+                result["postgres_cpu_percent_of_one_core"] = (
+                    100 * await self.backends_cpu_seconds(database) / wall
+                )
+                result["machine_busy_percent"] = 100 * busy / total if total else None
             finally:
                 self.stop(process)
             if not result["ok"]:
@@ -655,8 +678,13 @@ class Bench:
                 ours["loadgen"]["cpu_percent_of_one_core"],
                 base["loadgen"]["cpu_percent_of_one_core"],
                 note=(
-                    f"server CPU {ours['server_cpu_percent_of_one_core']:.0f}% vs "
-                    f"{base['server_cpu_percent_of_one_core']:.0f}% of a core"
+                    f"% of a core, ours vs baseline: server "
+                    f"{ours['server_cpu_percent_of_one_core']:.0f} vs "
+                    f"{base['server_cpu_percent_of_one_core']:.0f}, its PostgreSQL backends "
+                    f"{ours['postgres_cpu_percent_of_one_core']:.0f} vs "
+                    f"{base['postgres_cpu_percent_of_one_core']:.0f}; whole machine busy "
+                    f"{ours['machine_busy_percent'] or 0:.0f}% vs "
+                    f"{base['machine_busy_percent'] or 0:.0f}% of {os.cpu_count()} cores"
                 ),
             )
         )
