@@ -405,6 +405,7 @@ async def similar_ideas(
 @router.get(
     "/ideas/{idea_id}",
     summary="Consulter une idée et son historique (tout agent)",
+    response_model=IdeaOut,
     responses={**_AUTH_ERRORS, 404: {"description": NOT_FOUND}},
 )
 async def get_idea(idea_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> JSONResponse:
