@@ -1,5 +1,6 @@
 """Editing with optimistic concurrency, withdrawing, supporting and commenting."""
 
+import asyncio
 import uuid
 
 from intake_support import Agent, Board
@@ -292,3 +293,38 @@ async def test_commenting_an_unknown_idea_is_404(board: Board) -> None:
         await board.client.post(url, json={"body": "Bonjour"}, headers=who.headers)
     ).status_code == 404
     assert (await board.client.get(url, headers=who.headers)).status_code == 404
+
+
+async def test_two_simultaneous_edits_from_the_same_version_keep_one_and_refuse_the_other(
+    board: Board,
+) -> None:
+    author = board.agent()
+    co_author = board.agent()
+    idea = await board.submit(author, co_authors=[co_author.sub])
+    url = f"/ideas/{idea['id']}"
+    first, second = await asyncio.gather(
+        board.client.patch(
+            url, json={"title": "Version A de l'idée"}, headers=_if_match(author, '"1"')
+        ),
+        board.client.patch(
+            url, json={"title": "Version B de l'idée"}, headers=_if_match(co_author, '"1"')
+        ),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 412]
+    winner = first if first.status_code == 200 else second
+    shown = await board.get(idea["id"], author)
+    assert shown["revision"] == 2
+    assert shown["title"] == winner.json()["title"]
+
+
+async def test_simultaneous_supports_from_one_agent_count_once(board: Board) -> None:
+    idea = await board.submit(board.agent())
+    supporter = board.agent()
+    responses = await asyncio.gather(
+        *(
+            board.client.put(f"/ideas/{idea['id']}/support", headers=supporter.headers)
+            for _ in range(6)
+        )
+    )
+    assert {r.status_code for r in responses} == {200}
+    assert (await board.get(idea["id"], supporter))["support_count"] == 1
