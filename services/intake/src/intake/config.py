@@ -34,7 +34,7 @@ class Settings(ServiceSettings):
     board_max_page_size: int = 100
     similar_limit: int = 5
     # How many of the most recent ideas the similarity search reads besides full matches.
-    similar_window: int = 300
+    similar_window: int = 200
     similar_window_on_submit: int = 50
 
     @field_validator("themes", mode="before")
