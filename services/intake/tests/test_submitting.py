@@ -2,9 +2,11 @@
 
 import asyncio
 
+import asyncpg
 import pytest
 from intake_support import Board, idea_body, unique
 
+from construisons.db import asyncpg_dsn
 from construisons.events import IdeaSubmitted
 from construisons.testing import EventSpy
 from intake.config import DEFAULT_THEMES, Settings
@@ -139,6 +141,32 @@ async def test_concurrent_identical_posts_with_one_key_make_one_idea(
         len([e for e in event_spy.of(IdeaSubmitted) if e.payload["author"]["sub"] == author.sub])
         == 1
     )
+
+
+async def test_an_idempotency_key_older_than_its_time_to_live_makes_a_new_idea(
+    board: Board,
+) -> None:
+    author = board.agent()
+    headers = {**author.headers, "Idempotency-Key": "form-tomorrow"}
+    first = await board.client.post("/ideas", json=idea_body(), headers=headers)
+    # A day goes by: the key's clock is moved back rather than the test waiting for it.
+    connection = await asyncpg.connect(asyncpg_dsn(board.testbed.database_url("intake")))
+    try:
+        await connection.execute(
+            "UPDATE idempotency_keys SET created_at = created_at - interval '25 hours'"
+            " WHERE agent_sub = $1",
+            author.sub,
+        )
+    finally:
+        await connection.close()
+
+    again = await board.client.post("/ideas", json=idea_body(), headers=headers)
+    replay = await board.client.post("/ideas", json=idea_body(), headers=headers)
+
+    assert first.status_code == again.status_code == replay.status_code == 201
+    assert again.json()["id"] != first.json()["id"]
+    assert replay.json()["id"] == again.json()["id"]
+    assert len(await _my_ideas(board, author.headers)) == 2
 
 
 async def test_the_same_key_from_two_agents_makes_two_ideas(board: Board) -> None:

@@ -265,12 +265,30 @@ async def submit_idea(
     async with session.begin():
         if idempotency_key is not None:
             # The primary key serialises identical concurrent posts: the second waits for the
-            # first to commit, then finds its answer.
+            # first to commit, then finds its answer. A key older than its time to live is
+            # taken over as a new one.
+            expired = idempotency_keys.c.created_at < sa.func.now() - sa.func.make_interval(
+                0, 0, 0, 0, settings.idempotency_key_ttl_hours
+            )
+            claim = insert(idempotency_keys).values(agent_sub=agent.sub, key=idempotency_key)
             claimed = await session.execute(
-                insert(idempotency_keys)
-                .values(agent_sub=agent.sub, key=idempotency_key)
-                .on_conflict_do_nothing()
-                .returning(idempotency_keys.c.key)
+                claim.on_conflict_do_update(
+                    index_elements=[idempotency_keys.c.agent_sub, idempotency_keys.c.key],
+                    set_={
+                        "created_at": sa.func.now(),
+                        "idea_id": None,
+                        "status_code": None,
+                        "response": None,
+                    },
+                    where=expired,
+                ).returning(idempotency_keys.c.key)
+            )
+            await session.execute(
+                sa.delete(idempotency_keys).where(
+                    idempotency_keys.c.agent_sub == agent.sub,
+                    idempotency_keys.c.key != idempotency_key,
+                    expired,
+                )
             )
             if claimed.first() is None:
                 first = (

@@ -30,6 +30,8 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/construisons_intake"
     # THEMES: a JSON list or a comma-separated list of the themes an idea may carry.
     themes: Annotated[list[str], NoDecode] = DEFAULT_THEMES
+    # How long an Idempotency-Key answers with its first result.
+    idempotency_key_ttl_hours: int = 24
     board_page_size: int = 20
     board_max_page_size: int = 100
     similar_limit: int = 5
