@@ -1,31 +1,41 @@
-"""Intake HTTP API: agents submit ideas, read the board, support and comment.
+"""Intake HTTP API, ideas: agents submit ideas, read the board, edit or withdraw their own.
 
 Every route states who may call it; each writes its change and its event in one transaction.
 """
 
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, status
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.dialects.postgresql import insert
 
-from construisons.auth import INNOVATION_TEAM, CurrentAgent, InnovationTeam, Principal
+from construisons.auth import CurrentAgent
 from construisons.db import SessionDep
 from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn, Person
 from construisons.http import Line
 from construisons.messaging import emit
 from intake import domain
-from intake.config import Settings
+from intake.presenting import (
+    AUTH_ERRORS,
+    NOT_FOUND,
+    check_themes,
+    co_authors_of,
+    content,
+    field_error,
+    headers_of,
+    idea_out,
+    idea_state,
+    refuse,
+    settings_of,
+    summary,
+)
 from intake.queries import (
     DETAIL_COLUMNS,
     BoardFilters,
     board_page,
-    comment_page,
     fetch_idea,
     fetch_timeline,
     find_similar,
@@ -33,32 +43,20 @@ from intake.queries import (
 )
 from intake.schemas import (
     CleanLine,
-    CommentIn,
-    CommentOut,
-    CommentPage,
-    HideCommentIn,
     IdeaIn,
     IdeaOut,
     IdeaPatch,
-    IdeaSummary,
     Page,
     SimilarIdea,
     SimilarPage,
     SubmittedIdea,
-    SupportOut,
     ThemesOut,
-    TimelineEntry,
     WithdrawIn,
-    person,
 )
-from intake.tables import comments, idea_timeline, ideas, idempotency_keys, supports
+from intake.tables import idea_timeline, ideas, idempotency_keys, supports
 
 router = APIRouter(tags=["ideas"])
 
-NOT_FOUND = "Idée introuvable."
-_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Jeton absent, invalide ou expiré"},
-}
 IdempotencyKey = Annotated[
     Line | None,
     Header(
@@ -71,172 +69,12 @@ IdempotencyKey = Annotated[
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
-
-
-def _is_team(agent: Principal) -> bool:
-    return agent.has_role(INNOVATION_TEAM)
-
-
-def _field_error(loc: Sequence[str | int], message: str) -> RequestValidationError:
-    return RequestValidationError(
-        [{"type": "value_error", "loc": ("body", *loc), "msg": message, "ctx": {"error": message}}]
-    )
-
-
-def _check_themes(themes: Sequence[str], allowed: Sequence[str]) -> list[str]:
-    for index, theme in enumerate(themes):
-        if theme not in allowed:
-            raise _field_error(
-                ("themes", index),
-                f"Thème inconnu : « {theme} ». Thèmes possibles : {', '.join(allowed)}.",
-            )
-    return list(dict.fromkeys(themes))
-
-
-def _co_authors(co_authors: Sequence[str], author_sub: str) -> list[str]:
-    return [sub for sub in dict.fromkeys(co_authors) if sub != author_sub]
-
-
-def _state(row: Any) -> domain.IdeaState:
-    return domain.IdeaState(
-        author_sub=row.author_sub,
-        co_authors=row.co_authors,
-        status=row.status,
-        decided=row.decided_at is not None,
-        revision=row.revision,
-    )
-
-
-def _refuse(violation: domain.RuleViolation) -> HTTPException:
-    return HTTPException(violation.status, violation.message)
-
-
-def _shown_author(row: Any, viewer: Principal) -> tuple[Person | None, list[str]]:
-    if domain.may_see_author(
-        show_author=row.show_author,
-        author_sub=row.author_sub,
-        co_authors=row.co_authors,
-        viewer_sub=viewer.sub,
-        viewer_is_team=_is_team(viewer),
-    ):
-        return person(row.author), list(row.co_authors)
-    return None, []
-
-
-def _timeline(row: Any, entries: Sequence[Any]) -> list[TimelineEntry]:
-    timeline = [
-        TimelineEntry(
-            status="submitted",
-            label=domain.status_label("submitted"),
-            occurred_at=row.created_at,
-        )
-    ]
-    for entry in entries:
-        details = entry["details"] or {}
-        timeline.append(
-            TimelineEntry(
-                status=entry["status"],
-                label=domain.status_label(entry["status"], details),
-                occurred_at=entry["occurred_at"],
-                track=details.get("track"),
-                directorates=details.get("directorates"),
-                duplicate_of=details.get("duplicate_of"),
-                reason=details.get("reason"),
-            )
-        )
-    timeline.sort(key=lambda e: (e.occurred_at, domain.RANK.get(e.status, 0)))
-    return timeline
-
-
-def _status_details(row: Any) -> dict[str, Any]:
-    return {"track": row.track, "directorates": row.redirected_to}
-
-
-def _idea_out(
-    row: Any, timeline: Sequence[Any], viewer: Principal, *, supported: bool = False
-) -> IdeaOut:
-    author, co_authors = _shown_author(row, viewer)
-    state = _state(row)
-    return IdeaOut(
-        id=row.id,
-        title=row.title,
-        problem=row.problem,
-        solution=row.solution,
-        expected_benefits=row.expected_benefits,
-        themes=row.themes,
-        beneficiaries=row.beneficiaries,
-        co_authors=co_authors,
-        show_author=row.show_author,
-        author=author,
-        directorate=row.author_directorate if author is not None else None,
-        status=row.status,
-        status_label=domain.status_label(row.status, _status_details(row)),
-        track=row.track,
-        redirected_to=row.redirected_to,
-        revision=row.revision,
-        editable=domain.is_author(state, viewer.sub) and domain.is_open_for_changes(state),
-        support_count=row.support_count,
-        supported_by_me=supported,
-        comment_count=row.comment_count,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        timeline=_timeline(row, timeline),
-    )
-
-
-def _summary(row: Any, viewer: Principal) -> IdeaSummary:
-    author, _ = _shown_author(row, viewer)
-    return IdeaSummary(
-        id=row.id,
-        title=row.title,
-        excerpt=row.excerpt,
-        themes=row.themes,
-        beneficiaries=row.beneficiaries,
-        show_author=row.show_author,
-        author=author,
-        directorate=row.author_directorate if author is not None else None,
-        status=row.status,
-        status_label=domain.status_label(row.status, {"track": row.track}),
-        track=row.track,
-        support_count=row.support_count,
-        supported_by_me=row.supported_by_me,
-        comment_count=row.comment_count,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def _content(row: Any) -> dict[str, Any]:
-    """What IdeaSubmitted and IdeaUpdated carry about the idea."""
-    return {
-        "idea_id": row.id,
-        "title": row.title,
-        "problem": row.problem,
-        "solution": row.solution,
-        "expected_benefits": row.expected_benefits,
-        "themes": list(row.themes),
-        "beneficiaries": row.beneficiaries,
-        "co_authors": list(row.co_authors),
-        "show_author": row.show_author,
-        "author": Person.model_validate(row.author),
-        "manager": person(row.manager),
-    }
-
-
-def _headers(idea_id: uuid.UUID, revision: int) -> dict[str, str]:
-    return {"Location": f"/ideas/{idea_id}", "ETag": domain.etag(revision)}
-
-
 # --- submitting ---------------------------------------------------------------------------
 
 
-@router.get(
-    "/themes", summary="Thèmes proposés pour les idées (tout agent)", responses=_AUTH_ERRORS
-)
+@router.get("/themes", summary="Thèmes proposés pour les idées (tout agent)", responses=AUTH_ERRORS)
 async def list_themes(agent: CurrentAgent, request: Request) -> ThemesOut:
-    return ThemesOut(themes=_settings(request).themes)
+    return ThemesOut(themes=settings_of(request).themes)
 
 
 @router.post(
@@ -245,7 +83,7 @@ async def list_themes(agent: CurrentAgent, request: Request) -> ThemesOut:
     summary="Déposer une idée (tout agent)",
     response_model=SubmittedIdea,
     responses={
-        **_AUTH_ERRORS,
+        **AUTH_ERRORS,
         413: {"description": "Corps de requête trop volumineux"},
         422: {"description": "Données invalides, un message par champ"},
     },
@@ -259,8 +97,8 @@ async def submit_idea(
 ) -> JSONResponse:
     """Returns the idea and the most similar existing ones; with an Idempotency-Key the
     same agent's repeated request returns the first answer and creates nothing."""
-    settings = _settings(request)
-    themes = _check_themes(body.themes, settings.themes)
+    settings = settings_of(request)
+    themes = check_themes(body.themes, settings.themes)
     idea_id = uuid.uuid4()
     async with session.begin():
         if idempotency_key is not None:
@@ -307,7 +145,7 @@ async def submit_idea(
                     first.response,
                     status_code=first.status_code,
                     headers={
-                        **_headers(first.idea_id, first.response["revision"]),
+                        **headers_of(first.idea_id, first.response["revision"]),
                         "Idempotent-Replayed": "true",
                     },
                 )
@@ -321,7 +159,7 @@ async def submit_idea(
                 "expected_benefits": body.expected_benefits,
                 "themes": themes,
                 "beneficiaries": body.beneficiaries,
-                "co_authors": _co_authors(body.co_authors, agent.sub),
+                "co_authors": co_authors_of(body.co_authors, agent.sub),
                 "show_author": body.show_author,
                 "author_sub": agent.sub,
                 "author": agent.person.model_dump(),
@@ -332,9 +170,9 @@ async def submit_idea(
             similar_limit=settings.similar_limit,
             similar_window=settings.similar_window_on_submit,
         )
-        await emit(session, IdeaSubmitted(**_content(row)), correlation_id=idea_id)
+        await emit(session, IdeaSubmitted(**content(row)), correlation_id=idea_id)
         # Serialised once, here: the same body answers a replay of the Idempotency-Key.
-        answer = _idea_out(row, [], agent).model_dump(mode="json")
+        answer = idea_out(row, [], agent).model_dump(mode="json")
         answer["similar"] = [{**s, "id": str(s["id"])} for s in similar]
         if idempotency_key is not None:
             await session.execute(
@@ -345,13 +183,13 @@ async def submit_idea(
                 )
                 .values(idea_id=idea_id, status_code=status.HTTP_201_CREATED, response=answer)
             )
-    return JSONResponse(answer, status_code=status.HTTP_201_CREATED, headers=_headers(idea_id, 1))
+    return JSONResponse(answer, status_code=status.HTTP_201_CREATED, headers=headers_of(idea_id, 1))
 
 
 # --- the board ----------------------------------------------------------------------------
 
 
-@router.get("/ideas", summary="Le tableau des idées (tout agent)", responses=_AUTH_ERRORS)
+@router.get("/ideas", summary="Le tableau des idées (tout agent)", responses=AUTH_ERRORS)
 async def list_ideas(
     agent: CurrentAgent,
     session: SessionDep,
@@ -374,7 +212,7 @@ async def list_ideas(
 ) -> Page:
     """Filters combine; `next_cursor` fetches the next page and stays correct while ideas are
     being added (keyset pagination)."""
-    settings = _settings(request)
+    settings = settings_of(request)
     filters = BoardFilters(
         statuses=status_ or (),
         theme=theme,
@@ -397,13 +235,13 @@ async def list_ideas(
             status.HTTP_400_BAD_REQUEST,
             "Curseur de pagination invalide : reprenez depuis la première page.",
         ) from exc
-    return Page(items=[_summary(row, agent) for row in rows], next_cursor=next_cursor)
+    return Page(items=[summary(row, agent) for row in rows], next_cursor=next_cursor)
 
 
 @router.get(
     "/ideas/similar",
     summary="Idées probablement proches d'un texte (tout agent)",
-    responses=_AUTH_ERRORS,
+    responses=AUTH_ERRORS,
 )
 async def similar_ideas(
     agent: CurrentAgent,
@@ -415,7 +253,7 @@ async def similar_ideas(
     """Best first, with a score between 0 and 1 (trigram similarity of titles, full text)."""
     async with session.begin():
         found = await find_similar(
-            session, text, limit=limit, window=_settings(request).similar_window
+            session, text, limit=limit, window=settings_of(request).similar_window
         )
     return SimilarPage(items=[SimilarIdea(**s) for s in found])
 
@@ -424,14 +262,14 @@ async def similar_ideas(
     "/ideas/{idea_id}",
     summary="Consulter une idée et son historique (tout agent)",
     response_model=IdeaOut,
-    responses={**_AUTH_ERRORS, 404: {"description": NOT_FOUND}},
+    responses={**AUTH_ERRORS, 404: {"description": NOT_FOUND}},
 )
 async def get_idea(idea_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> JSONResponse:
     async with session.begin():
         row = await fetch_idea(session, idea_id, agent.sub)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    out = _idea_out(row, row.timeline, agent, supported=row.supported_by_me)
+    out = idea_out(row, row.timeline, agent, supported=row.supported_by_me)
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": domain.etag(row.revision)})
 
 
@@ -450,7 +288,7 @@ _REQUIRED = ("title", "problem", "solution", "themes", "co_authors", "show_autho
     summary="Modifier son idée avant la décision du comité (auteur et co-auteurs)",
     response_model=IdeaOut,
     responses={
-        **_AUTH_ERRORS,
+        **AUTH_ERRORS,
         403: {"description": "L'appelant n'est ni l'auteur ni un co-auteur"},
         404: {"description": NOT_FOUND},
         409: {"description": "Le comité a décidé, ou l'idée est retirée"},
@@ -470,19 +308,19 @@ async def edit_idea(
     changes = body.model_dump(exclude_unset=True)
     for name in _REQUIRED:
         if name in changes and changes[name] is None:
-            raise _field_error((name,), "Ce champ ne peut pas être vidé.")
+            raise field_error((name,), "Ce champ ne peut pas être vidé.")
     if "themes" in changes:
-        changes["themes"] = _check_themes(changes["themes"], _settings(request).themes)
+        changes["themes"] = check_themes(changes["themes"], settings_of(request).themes)
     async with session.begin():
         row = await fetch_idea(session, idea_id, agent.sub, lock=True)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
         try:
-            domain.check_can_edit(_state(row), agent.sub, if_match)
+            domain.check_can_edit(idea_state(row), agent.sub, if_match)
         except domain.RuleViolation as violation:
-            raise _refuse(violation) from violation
+            raise refuse(violation) from violation
         if "co_authors" in changes:
-            changes["co_authors"] = _co_authors(changes["co_authors"], row.author_sub)
+            changes["co_authors"] = co_authors_of(changes["co_authors"], row.author_sub)
         if changes:
             updated = (
                 await session.execute(
@@ -494,14 +332,14 @@ async def edit_idea(
             ).one()
             await emit(
                 session,
-                IdeaUpdated(**_content(updated), revision=updated.revision),
+                IdeaUpdated(**content(updated), revision=updated.revision),
                 correlation_id=updated.correlation_id,
             )
             row = updated
         timeline = await fetch_timeline(session, idea_id)
         supported = await _supports(session, idea_id, agent.sub)
-    out = _idea_out(row, timeline, agent, supported=supported)
-    return JSONResponse(out.model_dump(mode="json"), headers=_headers(idea_id, row.revision))
+    out = idea_out(row, timeline, agent, supported=supported)
+    return JSONResponse(out.model_dump(mode="json"), headers=headers_of(idea_id, row.revision))
 
 
 @router.post(
@@ -509,7 +347,7 @@ async def edit_idea(
     summary="Retirer son idée avant la décision du comité (auteur)",
     response_model=IdeaOut,
     responses={
-        **_AUTH_ERRORS,
+        **AUTH_ERRORS,
         403: {"description": "L'appelant n'est pas l'auteur"},
         404: {"description": NOT_FOUND},
         409: {"description": "Le comité a décidé, ou l'idée est déjà retirée"},
@@ -528,9 +366,9 @@ async def withdraw_idea(
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
         try:
-            domain.check_can_withdraw(_state(row), agent.sub)
+            domain.check_can_withdraw(idea_state(row), agent.sub)
         except domain.RuleViolation as violation:
-            raise _refuse(violation) from violation
+            raise refuse(violation) from violation
         row = (
             await session.execute(
                 sa.update(ideas)
@@ -560,220 +398,5 @@ async def withdraw_idea(
         )
         timeline = await fetch_timeline(session, idea_id)
         supported = await _supports(session, idea_id, agent.sub)
-    out = _idea_out(row, timeline, agent, supported=supported)
-    return JSONResponse(out.model_dump(mode="json"), headers=_headers(idea_id, row.revision))
-
-
-# --- supports -----------------------------------------------------------------------------
-
-_SUPPORT_ERRORS: dict[int | str, dict[str, Any]] = {
-    **_AUTH_ERRORS,
-    403: {"description": "On ne soutient pas sa propre idée"},
-    404: {"description": NOT_FOUND},
-    409: {"description": "Idée retirée"},
-}
-
-
-async def _idea_for_support(session: Any, idea_id: uuid.UUID) -> Any:
-    row = (
-        await session.execute(
-            sa.select(
-                ideas.c.author_sub,
-                ideas.c.co_authors,
-                ideas.c.status,
-                ideas.c.decided_at,
-                ideas.c.revision,
-            ).where(ideas.c.id == idea_id)
-        )
-    ).first()
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    return row
-
-
-@router.put(
-    "/ideas/{idea_id}/support",
-    summary="Soutenir une idée, une fois (tout agent sauf ses auteurs)",
-    responses=_SUPPORT_ERRORS,
-)
-async def support_idea(idea_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> SupportOut:
-    async with session.begin():
-        row = await _idea_for_support(session, idea_id)
-        try:
-            domain.check_can_support(_state(row), agent.sub)
-        except domain.RuleViolation as violation:
-            raise _refuse(violation) from violation
-        added = await session.execute(
-            insert(supports)
-            .values(idea_id=idea_id, agent_sub=agent.sub)
-            .on_conflict_do_nothing()
-            .returning(supports.c.idea_id)
-        )
-        count = await _adjust_supports(session, idea_id, 1 if added.first() else 0)
-    return SupportOut(idea_id=idea_id, supported=True, support_count=count)
-
-
-@router.delete(
-    "/ideas/{idea_id}/support",
-    summary="Retirer son soutien (tout agent)",
-    responses={**_AUTH_ERRORS, 404: {"description": NOT_FOUND}},
-)
-async def withdraw_support(
-    idea_id: uuid.UUID, agent: CurrentAgent, session: SessionDep
-) -> SupportOut:
-    async with session.begin():
-        await _idea_for_support(session, idea_id)
-        removed = await session.execute(
-            sa.delete(supports)
-            .where(supports.c.idea_id == idea_id, supports.c.agent_sub == agent.sub)
-            .returning(supports.c.idea_id)
-        )
-        count = await _adjust_supports(session, idea_id, -1 if removed.first() else 0)
-    return SupportOut(idea_id=idea_id, supported=False, support_count=count)
-
-
-async def _adjust_supports(session: Any, idea_id: uuid.UUID, delta: int) -> int:
-    if delta == 0:
-        count = await session.scalar(sa.select(ideas.c.support_count).where(ideas.c.id == idea_id))
-    else:
-        count = await session.scalar(
-            sa.update(ideas)
-            .where(ideas.c.id == idea_id)
-            .values(support_count=ideas.c.support_count + delta)
-            .returning(ideas.c.support_count)
-        )
-    return int(count or 0)
-
-
-# --- comments -----------------------------------------------------------------------------
-
-
-def _comment_out(row: Any, viewer: Principal) -> CommentOut:
-    hidden = row.hidden_at is not None
-    show_moderation = hidden and _is_team(viewer)
-    return CommentOut(
-        id=row.id,
-        idea_id=row.idea_id,
-        author=Person.model_validate(row.author),
-        body=row.body,
-        created_at=row.created_at,
-        hidden=hidden,
-        hidden_reason=row.hidden_reason if show_moderation else None,
-        hidden_by=person(row.hidden_by) if show_moderation else None,
-        hidden_at=row.hidden_at if show_moderation else None,
-    )
-
-
-async def _require_idea(session: Any, idea_id: uuid.UUID) -> None:
-    found = await session.scalar(sa.select(ideas.c.id).where(ideas.c.id == idea_id))
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-
-
-@router.get(
-    "/ideas/{idea_id}/comments",
-    summary="Lire les commentaires d'une idée (tout agent ; l'équipe voit aussi les masqués)",
-    responses={**_AUTH_ERRORS, 404: {"description": NOT_FOUND}},
-)
-async def list_comments(
-    idea_id: uuid.UUID,
-    agent: CurrentAgent,
-    session: SessionDep,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> CommentPage:
-    try:
-        async with session.begin():
-            await _require_idea(session, idea_id)
-            rows, next_cursor = await comment_page(
-                session, idea_id, include_hidden=_is_team(agent), cursor=cursor, limit=limit
-            )
-    except domain.InvalidCursor as exc:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            "Curseur de pagination invalide : reprenez depuis la première page.",
-        ) from exc
-    return CommentPage(items=[_comment_out(r, agent) for r in rows], next_cursor=next_cursor)
-
-
-@router.post(
-    "/ideas/{idea_id}/comments",
-    status_code=status.HTTP_201_CREATED,
-    summary="Commenter une idée (tout agent)",
-    responses={**_AUTH_ERRORS, 404: {"description": NOT_FOUND}},
-)
-async def add_comment(
-    idea_id: uuid.UUID, body: CommentIn, agent: CurrentAgent, session: SessionDep
-) -> CommentOut:
-    async with session.begin():
-        bumped = await session.scalar(
-            sa.update(ideas)
-            .where(ideas.c.id == idea_id)
-            .values(comment_count=ideas.c.comment_count + 1)
-            .returning(ideas.c.id)
-        )
-        if bumped is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-        row = (
-            await session.execute(
-                sa.insert(comments)
-                .values(
-                    id=uuid.uuid4(),
-                    idea_id=idea_id,
-                    author_sub=agent.sub,
-                    author=agent.person.model_dump(),
-                    body=body.body,
-                )
-                .returning(comments)
-            )
-        ).one()
-    return _comment_out(row, agent)
-
-
-@router.post(
-    "/ideas/{idea_id}/comments/{comment_id}/hide",
-    summary="Masquer un commentaire, avec un motif conservé (équipe innovation)",
-    responses={
-        **_AUTH_ERRORS,
-        403: {"description": "Réservé à l'équipe innovation"},
-        404: {"description": "Commentaire introuvable"},
-        409: {"description": "Commentaire déjà masqué"},
-    },
-)
-async def hide_comment(
-    idea_id: uuid.UUID,
-    comment_id: uuid.UUID,
-    body: HideCommentIn,
-    agent: InnovationTeam,
-    session: SessionDep,
-) -> CommentOut:
-    async with session.begin():
-        current = (
-            await session.execute(
-                sa.select(comments.c.hidden_at)
-                .where(comments.c.id == comment_id, comments.c.idea_id == idea_id)
-                .with_for_update()
-            )
-        ).first()
-        if current is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "Commentaire introuvable.")
-        if current.hidden_at is not None:
-            raise HTTPException(status.HTTP_409_CONFLICT, "Ce commentaire est déjà masqué.")
-        row = (
-            await session.execute(
-                sa.update(comments)
-                .where(comments.c.id == comment_id)
-                .values(
-                    hidden_at=sa.func.now(),
-                    hidden_by=agent.person.model_dump(),
-                    hidden_reason=body.reason,
-                )
-                .returning(comments)
-            )
-        ).one()
-        await session.execute(
-            sa.update(ideas)
-            .where(ideas.c.id == idea_id)
-            .values(comment_count=sa.func.greatest(ideas.c.comment_count - 1, 0))
-        )
-    return _comment_out(row, agent)
+    out = idea_out(row, timeline, agent, supported=supported)
+    return JSONResponse(out.model_dump(mode="json"), headers=headers_of(idea_id, row.revision))

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from construisons.service import create_service_app
-from intake import api
+from intake import api, community
 from intake.config import Settings
 from intake.consumers import HANDLERS
 
@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="Construisons — dépôt des idées",
         description="Dépôt des idées par les agents et tableau partagé des idées.",
-        routers=[api.router],
+        routers=[api.router, community.router],
         handlers=HANDLERS,
     )
     sa.event.listen(app.state.engine.sync_engine, "connect", _plan_each_search)
