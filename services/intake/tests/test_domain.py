@@ -38,6 +38,8 @@ def _idea(**overrides: object) -> domain.IdeaState:
         ("in_incubation", T0 + timedelta(minutes=5), "redirected", T0, True),
         ("in_incubation", T0 + timedelta(minutes=5), "implemented", T0, False),
         ("sent_back", T0 + timedelta(minutes=1), "in_qualification", T0, True),
+        # Another service's clock may lag behind ours: the submission is still the first step.
+        ("in_qualification", T0 - timedelta(seconds=2), "submitted", T0, True),
         ("in_qualification", T0 + timedelta(minutes=2), "sent_back", T0, True),
     ],
 )

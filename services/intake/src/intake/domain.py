@@ -99,6 +99,9 @@ def supersedes(
     """
     if current_status in FINAL and RANK.get(new_status, 0) <= RANK.get(current_status, 0):
         return False
+    if current_status == "submitted":
+        # Every change comes after the submission, even from a service whose clock lags.
+        return RANK.get(new_status, 0) > 0
     return (new_at, RANK.get(new_status, 0)) > (current_at, RANK.get(current_status, 0))
 
 
