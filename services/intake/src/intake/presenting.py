@@ -101,7 +101,10 @@ def timeline_entries(row: Any, entries: Sequence[Any]) -> list[TimelineEntry]:
                 reason=details.get("reason"),
             )
         )
-    timeline.sort(key=lambda e: (e.occurred_at, domain.RANK.get(e.status, 0)))
+    # The submission opens the timeline even if another service's clock lags behind ours.
+    timeline.sort(
+        key=lambda e: (e.status != "submitted", e.occurred_at, domain.RANK.get(e.status, 0))
+    )
     return timeline
 
 
