@@ -5,6 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn
 from construisons.service import create_service_app
 from intake import api, community
 from intake.config import Settings
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Dépôt des idées par les agents et tableau partagé des idées.",
         routers=[api.router, community.router],
         handlers=HANDLERS,
+        publishes=[IdeaSubmitted, IdeaUpdated, IdeaWithdrawn],
     )
     sa.event.listen(app.state.engine.sync_engine, "connect", _plan_each_search)
     return app
