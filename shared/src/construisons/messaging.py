@@ -159,15 +159,19 @@ async def emit(
         causation_id=causation_id,
     )
     bind_log_context(correlation_id=correlation_id, idea_id=getattr(payload, "idea_id", None))
-    await session.execute(
-        sa.insert(OUTBOX).values(
+    # One round trip: the row and the wake-up call of the relay (delivered at commit).
+    row = (
+        sa.insert(OUTBOX)
+        .values(
             event_id=envelope.event_id,
             routing_key=payload.routing_key,
             body=envelope.model_dump_json().encode(),
             headers={**trace_headers(), **(headers or {})},
         )
+        .returning(OUTBOX.c.id)
+        .cte("emitted")
     )
-    await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+    await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(row))
     return envelope
 
 
