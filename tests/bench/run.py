@@ -837,6 +837,11 @@ class Bench:
                 raise RuntimeError(f"intake refused too many ideas: {posted['statuses']}")
             spans = [await self.inbox_span(url) for url in (review_url, notifications_url)]
             last = max(span[1] for span in spans)
+            # Which consumer finished last, and how long after intake's last answer.
+            drained_after = {
+                service: round(span[1] - posted["last_response_wall"], 2)
+                for service, span in zip(("review", "notifications"), spans, strict=True)
+            }
             journey_rate = accepted / (last - posted["first_send_wall"])
             intake_rate = accepted / (posted["last_response_wall"] - posted["first_send_wall"])
 
@@ -866,7 +871,11 @@ class Bench:
             await sampler
             hwm = {svc: proc_status_kb(p.pid, "VmHWM") or 0 for svc, p in processes.items()}
             self.stop(*processes.values(), smtp)
-        self.details["s3"] = {"posting": posted, "steady": steady}
+        self.details["s3"] = {
+            "posting": posted,
+            "steady": steady,
+            "seconds_after_intake_last_answer": drained_after,
+        }
 
         baseline = self.details.get("s1", {}).get("intake", {}).get("throughput")
         figure = at_least_times(
@@ -875,7 +884,8 @@ class Bench:
         figure.target = ">= 0.5 x scenario 1"
         figure.note = (
             f"intake answered {intake_rate:.0f}/s meanwhile (pool {JOURNEY_POOL_SIZE}),"
-            f" statuses {posted['statuses']};"
+            f" statuses {posted['statuses']}; last consumed, s after intake's last 201:"
+            f" {drained_after};"
             f" {review_readable}"
         )
         self.figures.append(figure)
