@@ -210,6 +210,18 @@ def machine_cpu_seconds() -> tuple[float, float]:
     return (sum(ticks) - idle) / hz, sum(ticks) / hz
 
 
+def pids_named(command: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == command:
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
 @dataclass
 class Process:
     """A process this run started, in a session of its own so a wrapper goes with it."""
@@ -462,6 +474,22 @@ class Bench:
 
     async def scalar(self, database_url: str, query: str, *args: Any) -> Any:
         return await (await self.connection(database_url)).fetchval(query, *args)
+
+    async def journey_cpu(
+        self, processes: dict[str, Process], smtp: Process, envs: dict[str, dict[str, str]]
+    ) -> dict[str, float]:
+        """CPU seconds so far of each service, of its PostgreSQL backends, of the SMTP sink,
+        of RabbitMQ and of the whole machine: where scenario 3's time goes."""
+        cpu = {name: proc_cpu_seconds(p.pid) or 0.0 for name, p in processes.items()}
+        for name, env in envs.items():
+            database = env["DATABASE_URL"].rsplit("/", 1)[1]
+            cpu[f"{name} postgres"] = await self.backends_cpu_seconds(database)
+        cpu["smtp sink"] = proc_cpu_seconds(smtp.pid) or 0.0
+        cpu["rabbitmq (everyone's)"] = sum(
+            proc_cpu_seconds(pid) or 0.0 for pid in pids_named("beam.smp")
+        )
+        cpu["machine (everyone's)"] = machine_cpu_seconds()[0]
+        return cpu
 
     async def backends_cpu_seconds(self, database: str) -> float:
         """CPU seconds used so far by the PostgreSQL backends connected to `database`."""
@@ -797,6 +825,7 @@ class Bench:
             notifications_url = envs["notifications"]["DATABASE_URL"]
 
             log(f"s3: posting {s.journey_ideas} ideas at {s.concurrency} connections")
+            cpu_before = await self.journey_cpu(processes, smtp, envs)
             posting = asyncio.create_task(
                 self.loadgen(
                     {
@@ -835,6 +864,11 @@ class Bench:
             accepted = posted["statuses"].get("201", 0)
             if accepted < s.journey_ideas * 0.9:
                 raise RuntimeError(f"intake refused too many ideas: {posted['statuses']}")
+            cpu_after = await self.journey_cpu(processes, smtp, envs)
+            cpu_per_idea = {
+                name: round(1000 * (cpu_after[name] - cpu_before.get(name, 0.0)) / accepted, 2)
+                for name in cpu_after
+            }
             spans = [await self.inbox_span(url) for url in (review_url, notifications_url)]
             last = max(span[1] for span in spans)
             # Which consumer finished last, and how long after intake's last answer.
@@ -875,6 +909,7 @@ class Bench:
             "posting": posted,
             "steady": steady,
             "seconds_after_intake_last_answer": drained_after,
+            "cpu_ms_per_idea": cpu_per_idea,
         }
 
         baseline = self.details.get("s1", {}).get("intake", {}).get("throughput")
@@ -885,7 +920,7 @@ class Bench:
         figure.note = (
             f"intake answered {intake_rate:.0f}/s meanwhile (pool {JOURNEY_POOL_SIZE}),"
             f" statuses {posted['statuses']}; last consumed, s after intake's last 201:"
-            f" {drained_after};"
+            f" {drained_after}; CPU ms per idea while posting and draining: {cpu_per_idea};"
             f" {review_readable}"
         )
         self.figures.append(figure)
