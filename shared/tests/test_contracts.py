@@ -46,5 +46,9 @@ def test_unknown_event_type_or_version_is_refused() -> None:
     sent = events.envelope(payload, producer="intake", correlation_id=uuid.uuid4())
     with pytest.raises(events.UnknownEvent):
         events.parse(sent.model_dump_json().replace('"version":1', '"version":99'))
-    with pytest.raises(ValidationError):
+    with pytest.raises(events.UnknownEvent):
         events.parse(b'{"event_type": "idea.withdrawn"}')
+    with pytest.raises(events.UnknownEvent):
+        events.parse(b"[1, 2]")
+    with pytest.raises(ValidationError):
+        events.parse(b'{"event_type": "idea.withdrawn", "version": 1, "payload": {}}')
