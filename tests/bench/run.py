@@ -222,6 +222,38 @@ def pids_named(command: str) -> list[int]:
     return found
 
 
+class BackendClock:
+    """CPU used by the PostgreSQL backends of some databases since `mark()`, including
+    backends that have ended since (sampled while they lived)."""
+
+    def __init__(self, conn: asyncpg.Connection, databases: dict[str, str]) -> None:
+        self.conn = conn
+        self.databases = databases
+        self.last: dict[int, tuple[str, float]] = {}
+        self.start: dict[int, float] = {}
+        self.lock = asyncio.Lock()
+
+    async def sample(self) -> None:
+        async with self.lock:
+            rows = await self.conn.fetch(
+                "SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1::text[])",
+                list(self.databases),
+            )
+        for row in rows:
+            cpu = proc_cpu_seconds(row["pid"])
+            if cpu is not None:
+                self.last[row["pid"]] = (self.databases[row["datname"]], cpu)
+
+    def mark(self) -> None:
+        self.start = {pid: cpu for pid, (_, cpu) in self.last.items()}
+
+    def used(self) -> dict[str, float]:
+        totals = dict.fromkeys(self.databases.values(), 0.0)
+        for pid, (name, cpu) in self.last.items():
+            totals[name] += cpu - self.start.get(pid, 0.0)
+        return totals
+
+
 @dataclass
 class Process:
     """A process this run started, in a session of its own so a wrapper goes with it."""
@@ -476,14 +508,13 @@ class Bench:
         return await (await self.connection(database_url)).fetchval(query, *args)
 
     async def journey_cpu(
-        self, processes: dict[str, Process], smtp: Process, envs: dict[str, dict[str, str]]
+        self, processes: dict[str, Process], smtp: Process, backends: "BackendClock"
     ) -> dict[str, float]:
-        """CPU seconds so far of each service, of its PostgreSQL backends, of the SMTP sink,
-        of RabbitMQ and of the whole machine: where scenario 3's time goes."""
+        """CPU seconds so far of each service, of its PostgreSQL backends (since `backends`
+        was marked), of the SMTP sink, of RabbitMQ and of the whole machine."""
         cpu = {name: proc_cpu_seconds(p.pid) or 0.0 for name, p in processes.items()}
-        for name, env in envs.items():
-            database = env["DATABASE_URL"].rsplit("/", 1)[1]
-            cpu[f"{name} postgres"] = await self.backends_cpu_seconds(database)
+        await backends.sample()
+        cpu.update({f"{name} postgres": used for name, used in backends.used().items()})
         cpu["smtp sink"] = proc_cpu_seconds(smtp.pid) or 0.0
         cpu["rabbitmq (everyone's)"] = sum(
             proc_cpu_seconds(pid) or 0.0 for pid in pids_named("beam.smp")
@@ -810,11 +841,18 @@ class Bench:
         peaks: dict[str, int] = {}
         sampling = asyncio.Event()
 
+        backends = BackendClock(
+            await self.connection(f"{self.pg}/postgres"),
+            {env["DATABASE_URL"].rsplit("/", 1)[1]: name for name, env in envs.items()},
+        )
+
         async def sample_memory() -> None:
             while not sampling.is_set():
                 for service, process in processes.items():
                     rss = proc_status_kb(process.pid, "VmRSS") or 0
                     peaks[service] = max(peaks.get(service, 0), rss)
+                # Pool connections come and go: follow them while they live.
+                await backends.sample()
                 await asyncio.sleep(0.25)
 
         sampler = asyncio.create_task(sample_memory())
@@ -825,7 +863,9 @@ class Bench:
             notifications_url = envs["notifications"]["DATABASE_URL"]
 
             log(f"s3: posting {s.journey_ideas} ideas at {s.concurrency} connections")
-            cpu_before = await self.journey_cpu(processes, smtp, envs)
+            await backends.sample()
+            backends.mark()
+            cpu_before = await self.journey_cpu(processes, smtp, backends)
             posting = asyncio.create_task(
                 self.loadgen(
                     {
@@ -864,7 +904,7 @@ class Bench:
             accepted = posted["statuses"].get("201", 0)
             if accepted < s.journey_ideas * 0.9:
                 raise RuntimeError(f"intake refused too many ideas: {posted['statuses']}")
-            cpu_after = await self.journey_cpu(processes, smtp, envs)
+            cpu_after = await self.journey_cpu(processes, smtp, backends)
             cpu_per_idea = {
                 name: round(1000 * (cpu_after[name] - cpu_before.get(name, 0.0)) / accepted, 2)
                 for name in cpu_after
