@@ -29,36 +29,55 @@ def _text_of(idea: IdeaSubmitted | IdeaUpdated) -> dict[str, Any]:
     }
 
 
+_OPENED_FIELDS = (
+    "idea_id",
+    "correlation_id",
+    "submitted_at",
+    "due_on",
+    "title",
+    "problem",
+    "solution",
+    "expected_benefits",
+    "beneficiaries",
+    "themes",
+    "co_authors",
+    "author",
+    "manager",
+    "directorate",
+)
+_opened = (
+    insert(cases)
+    .values({name: sa.bindparam(name, type_=cases.c[name].type) for name in _OPENED_FIELDS})
+    .on_conflict_do_nothing(index_elements=[cases.c.idea_id])
+    .returning(cases.c.idea_id, cases.c.submitted_at, cases.c.author)
+    .cte("opened")
+)
+# One statement, built once: the case and the first line of its history (none when the
+# case already existed). Building it per message cost more CPU than running it.
+_OPEN_CASE = sa.insert(history).from_select(
+    ["idea_id", "at", "action", "actor"],
+    sa.select(_opened.c.idea_id, _opened.c.submitted_at, sa.literal("submitted"), _opened.c.author),
+)
+
+
 def on_idea_submitted(settings: Settings) -> Handler:
     async def handle(delivery: Delivery[IdeaSubmitted]) -> None:
         idea = delivery.event
         submitted_at = delivery.envelope.occurred_at
-        opened = await delivery.session.execute(
-            insert(cases)
-            .values(
-                idea_id=idea.idea_id,
-                correlation_id=delivery.envelope.correlation_id,
-                submitted_at=submitted_at,
-                due_on=contact_due_on(
+        await delivery.session.execute(
+            _OPEN_CASE,
+            {
+                "idea_id": idea.idea_id,
+                "correlation_id": delivery.envelope.correlation_id,
+                "submitted_at": submitted_at,
+                "due_on": contact_due_on(
                     submitted_at.date(),
                     settings.contact_target_working_days,
                     ignore_public_holidays=settings.contact_ignore_public_holidays,
                 ),
                 **_text_of(idea),
-            )
-            .on_conflict_do_nothing(index_elements=[cases.c.idea_id])
-            .returning(cases.c.idea_id)
+            },
         )
-        if opened.first() is not None:
-            await delivery.session.execute(
-                sa.insert(history).values(
-                    idea_id=idea.idea_id,
-                    at=submitted_at,
-                    action="submitted",
-                    actor=idea.author.model_dump(),
-                    details={},
-                )
-            )
 
     return handle
 
