@@ -5,10 +5,11 @@ import sys
 import uuid
 
 import aio_pika
+from sqlalchemy.engine import make_url
 
 from construisons.auth import INNOVATION_TEAM
 from construisons.events import IdeaSubmitted, Person, envelope
-from construisons.testing import EventSpy, TestBed, eventually, queue_depth, serve
+from construisons.testing import CuttableProxy, EventSpy, TestBed, eventually, queue_depth, serve
 from intake.config import Settings as IntakeSettings
 from intake.main import create_app as create_intake
 from review.config import Settings as ReviewSettings
@@ -104,3 +105,38 @@ async def test_two_replicas_of_a_service_publish_each_event_exactly_once(testbed
         assert sorted(published) == sorted(ids)
     finally:
         await spy.stop()
+
+
+async def test_database_out_of_reach_answers_503_in_french_and_ready_says_so(
+    testbed: TestBed,
+) -> None:
+    bed = testbed.sibling()
+    await bed.migrate("intake")
+    url = make_url(bed.database_url("intake"))
+    proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    settings = bed.settings(
+        IntakeSettings,
+        database_url=url.set(port=proxy.port).render_as_string(hide_password=False),
+    )
+    async with serve(create_intake(settings)) as intake:
+        author = bed.auth("agent.panne")
+        idea = {
+            "title": "Idée pendant la coupure",
+            "problem": "Un problème décrit assez longuement pour être valide.",
+            "solution": "Une solution décrite assez longuement pour être valide.",
+        }
+        assert (await intake.post("/ideas", json=idea, headers=author)).status_code == 201
+        await proxy.cut()
+        refused = await intake.post("/ideas", json=idea, headers=author)
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"] == "5"
+        assert "indisponible" in refused.json()["detail"]
+        ready = await intake.get("/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"] is False
+        await proxy.start()
+        assert (await intake.post("/ideas", json=idea, headers=author)).status_code == 201
+        mine = await intake.get("/ideas", params={"mine": "true"}, headers=author)
+        assert len(mine.json()["items"]) == 2
+    await proxy.cut()

@@ -71,9 +71,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """The service's async engine."""
     # No ping per checkout (a round trip per request or message): a connection found dead
     # invalidates the pool, and connections are recycled before servers drop idle ones.
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
-    )
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def create_sessionmaker(engine: AsyncEngine, *, producer: str) -> async_sessionmaker[AsyncSession]:

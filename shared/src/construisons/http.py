@@ -8,6 +8,7 @@ from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -136,6 +137,23 @@ def _english(code: int) -> str:
         return ""
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # Out of connections, server restarting: the caller may retry, nothing was written.
+    if isinstance(exc, sa_exc.DBAPIError) and not (
+        exc.connection_invalidated
+        or isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError))
+    ):
+        return await _unexpected(request, exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {
+            "detail": "Service momentanément indisponible ; merci de réessayer dans quelques instants."
+        },
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return JSONResponse(
@@ -147,6 +165,9 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(sa_exc.DBAPIError, _database_unavailable)
+    app.add_exception_handler(sa_exc.TimeoutError, _database_unavailable)
+    app.add_exception_handler(OSError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 

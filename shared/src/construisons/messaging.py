@@ -145,6 +145,21 @@ async def declare_topology(
 # --- outbox ---------------------------------------------------------------------------
 
 
+# One round trip, built once: the row and the relay's wake-up call (delivered at commit).
+_emitted = (
+    sa.insert(OUTBOX)
+    .values(
+        event_id=sa.bindparam("event_id", type_=UUID(as_uuid=True)),
+        routing_key=sa.bindparam("routing_key", type_=sa.String),
+        body=sa.bindparam("body", type_=sa.LargeBinary),
+        headers=sa.bindparam("headers", type_=JSONB),
+    )
+    .returning(OUTBOX.c.id)
+    .cte("emitted")
+)
+_EMIT = sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(_emitted)
+
+
 async def emit(
     session: AsyncSession,
     payload: events.Event,
@@ -161,19 +176,15 @@ async def emit(
         causation_id=causation_id,
     )
     bind_log_context(correlation_id=correlation_id, idea_id=getattr(payload, "idea_id", None))
-    # One round trip: the row and the wake-up call of the relay (delivered at commit).
-    row = (
-        sa.insert(OUTBOX)
-        .values(
-            event_id=envelope.event_id,
-            routing_key=payload.routing_key,
-            body=envelope.model_dump_json().encode(),
-            headers={**trace_headers(), **(headers or {})},
-        )
-        .returning(OUTBOX.c.id)
-        .cte("emitted")
+    await session.execute(
+        _EMIT,
+        {
+            "event_id": envelope.event_id,
+            "routing_key": payload.routing_key,
+            "body": envelope.model_dump_json().encode(),
+            "headers": {**trace_headers(), **(headers or {})},
+        },
     )
-    await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(row))
     return envelope
 
 
