@@ -67,3 +67,15 @@ async def test_scores_must_be_whole_numbers(desk: Desk) -> None:
     )
     assert response.status_code == 422
     assert (await desk.case(idea_id))["scores"]["members"] == []
+
+
+async def test_unknown_fields_are_refused_in_french(desk: Desk) -> None:
+    response = await desk.review.post(
+        "/sessions",
+        json={"date": "2027-01-14", "title": "Comité", "lieu": "Salle 3"},
+        headers=desk.team,
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["field"] == "lieu"
+    assert error["msg"] == "Ce champ n'est pas reconnu."

@@ -34,6 +34,21 @@ class PersonIn(Body):
 
 
 class TeamMemberIn(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "person": {
+                        "sub": "coach.nadia",
+                        "name": "Nadia Coach",
+                        "email": "nadia@departement.example",
+                    },
+                    "role": "coach",
+                }
+            ]
+        }
+    )
+
     person: PersonIn
     role: TeamRole
 
@@ -147,26 +162,71 @@ class Portfolio(BaseModel):
 
 
 class PhaseChangeIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to_phase": "experimentation"}]})
+
     to_phase: Phase
     gate_override_reason: Annotated[Text, Field(max_length=2000)] | None = None
 
 
 class CompletionIn(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "implemented": "Une plateforme de prêt de salles des collèges hors temps scolaire.",
+                    "beneficiaries": "Associations du territoire et agents des collèges",
+                }
+            ]
+        }
+    )
+
     implemented: ShortText
     beneficiaries: ShortText
 
 
 class AbandonIn(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "Le coût de maintenance dépasse le gain attendu.",
+                    "lessons_learned": "Associer la DSI dès l'étude de faisabilité.",
+                }
+            ]
+        }
+    )
+
     reason: ShortText
     lessons_learned: Annotated[Text, Field(max_length=5000)] | None = None
 
 
 class WorkstreamIn(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"key": "accessibility", "label": "Accessibilité"}]}
+    )
+
     key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
     label: Annotated[Line, Field(min_length=1, max_length=200)]
 
 
 class WorkstreamPatch(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "done",
+                    "notes": "Avis juridique favorable.",
+                    "links": [
+                        {
+                            "label": "Note juridique",
+                            "url": "https://intranet.example/docs/note-juridique",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     status: WorkstreamStatus | None = None
     not_applicable_reason: Annotated[Text, Field(max_length=2000)] | None = None
     owner: PersonIn | None = None
@@ -175,6 +235,19 @@ class WorkstreamPatch(Body):
 
 
 class JournalEntryIn(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "milestone",
+                    "occurred_on": "2027-02-01",
+                    "title": "Premier collège pilote",
+                    "body": "Lancement au collège Jean-Moulin.",
+                }
+            ]
+        }
+    )
+
     kind: JournalKind
     occurred_on: date
     title: Annotated[Line, Field(min_length=1, max_length=200)]
@@ -188,6 +261,19 @@ DaysPerWeek = Annotated[float, Field(gt=0, le=5)]
 class TimeRequestIn(Body):
     """A share of working time, in percent or in days per week, over a period."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "share_percent": 20,
+                    "starts_on": "2027-02-01",
+                    "ends_on": "2027-06-30",
+                    "justification": "Mener l'expérimentation dans deux collèges.",
+                }
+            ]
+        }
+    )
+
     share_percent: Share | None = None
     days_per_week: DaysPerWeek | None = None
     starts_on: date
@@ -198,6 +284,12 @@ class TimeRequestIn(Body):
 class RenewalIn(Body):
     """Carry on after the current allocation; the same share unless another is given."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"ends_on": "2027-12-31", "justification": "Généraliser à dix collèges."}]
+        }
+    )
+
     share_percent: Share | None = None
     days_per_week: DaysPerWeek | None = None
     ends_on: date
@@ -205,6 +297,18 @@ class RenewalIn(Body):
 
 
 class TimeDecisionIn(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "approved_with_changes",
+                    "share_percent": 10,
+                    "reason": "Période de forte activité au printemps.",
+                }
+            ]
+        }
+    )
+
     decision: TimeDecision
     share_percent: Share | None = None
     days_per_week: DaysPerWeek | None = None

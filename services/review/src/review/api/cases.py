@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from construisons.auth import InnovationTeam, TeamOrCommittee
 from construisons.db import SessionDep
@@ -123,6 +123,18 @@ async def assign_case(
 
 
 class ContactIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "phone",
+                    "summary": "Échange avec l'auteure : le besoin est confirmé par trois collèges.",
+                }
+            ]
+        },
+    )
+
     contacted_at: datetime | None = Field(
         default=None, description="Date et heure du contact (par défaut : maintenant)."
     )
@@ -198,6 +210,8 @@ async def log_contact(
 class FitGrid(BaseModel):
     """The short grid the team answers when qualifying."""
 
+    model_config = ConfigDict(extra="forbid")
+
     problem_clearly_stated: bool
     solution_addresses_problem: bool
     beneficiaries: Text = Field(min_length=1, max_length=2000)
@@ -207,6 +221,23 @@ class FitGrid(BaseModel):
 
 
 class QualifyIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "fit": {
+                        "problem_clearly_stated": True,
+                        "solution_addresses_problem": True,
+                        "beneficiaries": "Les agents des collèges ruraux",
+                        "directorates": ["Direction de l'éducation"],
+                    },
+                    "summary": "Mutualiser les trajets des agents entre collèges.",
+                }
+            ]
+        },
+    )
+
     fit: FitGrid
     summary: Text | None = Field(default=None, max_length=5000)
 
@@ -253,6 +284,13 @@ async def qualify_case(
 
 
 class SendBackIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "Pouvez-vous préciser combien d'agents sont concernés ?"}]
+        },
+    )
+
     reason: Text = Field(min_length=1, max_length=5000)
 
 
@@ -286,6 +324,18 @@ async def send_back_case(
 
 
 class DuplicateIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "duplicate_of": "3f0c2b8e-9a51-4a4e-9d1c-2f3e8b7a6c10",
+                    "reason": "Même proposition que l'idée sur le covoiturage.",
+                }
+            ]
+        },
+    )
+
     duplicate_of: uuid.UUID
     reason: Text | None = Field(default=None, max_length=5000)
 

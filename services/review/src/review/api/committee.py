@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +49,13 @@ class SessionOut(BaseModel):
 
 
 class SessionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"date": "2027-01-14", "title": "Comité de direction générale de janvier"}]
+        },
+    )
+
     date: dt.date
     title: Line = Field(min_length=1, max_length=200)
 
@@ -128,6 +135,11 @@ async def get_session(session_id: uuid.UUID, _: TeamOrCommittee, session: Sessio
 
 
 class AgendaIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"idea_id": "3f0c2b8e-9a51-4a4e-9d1c-2f3e8b7a6c10"}]},
+    )
+
     idea_id: uuid.UUID
 
 
@@ -169,11 +181,20 @@ async def schedule_case(
 
 
 class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     sub: Line = Field(min_length=1, max_length=200)
     name: Line = Field(min_length=1, max_length=200)
 
 
 class MembersIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"members": [{"sub": "dg.martin", "name": "Claire Martin"}]}]
+        },
+    )
+
     members: list[MemberIn] = Field(max_length=100)
 
 
@@ -203,6 +224,18 @@ async def record_members(
 
 
 class ScoresIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "scores": {"strategic_impact": 4, "feasibility": 3},
+                    "comment": "Impact fort pour les collèges ruraux.",
+                }
+            ]
+        },
+    )
+
     scores: dict[Annotated[str, Field(max_length=60)], Annotated[int, Field(ge=1, le=5)]] = Field(
         max_length=50
     )
@@ -248,6 +281,19 @@ async def put_scores(
 
 
 class DecisionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "study",
+                    "reason": "Idée prometteuse ; une étude de faisabilité juridique est nécessaire.",
+                    "directorates": [],
+                }
+            ]
+        },
+    )
+
     decision: Outcome
     reason: Text = Field(min_length=1, max_length=5000)
     directorates: list[Annotated[Line, Field(min_length=1, max_length=200)]] = Field(
