@@ -5,6 +5,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,7 @@ def create_service_app(
         database_url=settings.database_url,
         poll_interval=settings.outbox_poll_interval,
         batch_size=settings.outbox_batch_size,
+        retention=timedelta(days=settings.outbox_retention_days),
         on_published=metrics.count_published,
     )
 
