@@ -1,5 +1,6 @@
 """Bearer tokens: who gets in, who is refused, through a real FastAPI app."""
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -103,3 +104,12 @@ async def test_rs256_tokens_are_verified_against_the_configured_public_key() -> 
 def test_production_refuses_the_development_secret() -> None:
     with pytest.raises(ValueError, match="AUTH_JWT_SECRET"):
         ServiceSettings(environment="production")
+
+
+async def test_a_token_accepted_once_is_refused_after_it_expires() -> None:
+    app = app_with(SETTINGS)
+    token = mint_token(SETTINGS, sub="agent.short", lifetime=timedelta(seconds=1))
+    assert (await call(app, "/me", token)).status_code == 200
+    assert (await call(app, "/me", token)).status_code == 200
+    await asyncio.sleep(1.2)
+    assert (await call(app, "/me", token)).status_code == 401

@@ -7,6 +7,7 @@ mints a development token.
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,8 @@ class TokenVerifier:
         self._jwks = jwt.PyJWKClient(settings.auth_jwks_url) if settings.auth_jwks_url else None
         self._public_key = settings.auth_public_key
         self._secret = settings.auth_jwt_secret
+        # Decoding costs more than the rest of a small request; tokens are reused for hours.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def _key(self, token: str) -> tuple[Any, list[str]]:
         if self._jwks is not None:
@@ -68,6 +71,17 @@ class TokenVerifier:
         return self._secret, ["HS256"]
 
     def verify(self, token: str) -> Principal:
+        """The principal of a valid token; a token seen before is not decoded again until it expires."""
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        principal, expires = self._decode(token)
+        if len(self._verified) >= _CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
         key, algorithms = self._key(token)
         claims = jwt.decode(
             token,
@@ -80,7 +94,7 @@ class TokenVerifier:
         roles = claims.get("roles") or []
         if not isinstance(roles, list):
             raise jwt.InvalidTokenError("roles must be a list")
-        return Principal(
+        principal = Principal(
             sub=str(claims["sub"]),
             name=str(claims.get("name") or claims["sub"]),
             email=claims.get("email"),
@@ -89,8 +103,10 @@ class TokenVerifier:
             manager_email=claims.get("manager_email"),
             roles=frozenset(str(role) for role in roles),
         )
+        return principal, float(claims["exp"])
 
 
+_CACHE_SIZE = 10_000
 _bearer = HTTPBearer(auto_error=False)
 _UNAUTHENTICATED = HTTPException(
     status_code=status.HTTP_401_UNAUTHORIZED,
