@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from construisons.rules import RuleViolation
 from intake import domain
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -80,7 +81,7 @@ def test_authors_edit_with_the_current_etag_until_the_decision() -> None:
 def test_edits_refused_with_the_right_status(
     idea: domain.IdeaState, sub: str, if_match: str | None, status: int
 ) -> None:
-    with pytest.raises(domain.RuleViolation) as refused:
+    with pytest.raises(RuleViolation) as refused:
         domain.check_can_edit(idea, sub, if_match)
     assert refused.value.status == status
     assert refused.value.message
@@ -93,7 +94,7 @@ def test_only_the_author_withdraws_and_only_before_the_decision() -> None:
         (_idea(status="withdrawn"), "agent.author", 409),
         (_idea(status="approved", decided=True), "agent.author", 409),
     ):
-        with pytest.raises(domain.RuleViolation) as refused:
+        with pytest.raises(RuleViolation) as refused:
             domain.check_can_withdraw(idea, sub)
         assert refused.value.status == status
 
@@ -101,7 +102,7 @@ def test_only_the_author_withdraws_and_only_before_the_decision() -> None:
 def test_authors_cannot_support_their_own_idea() -> None:
     domain.check_can_support(_idea(), "agent.reader")
     for sub in ("agent.author", "agent.co"):
-        with pytest.raises(domain.RuleViolation):
+        with pytest.raises(RuleViolation):
             domain.check_can_support(_idea(), sub)
 
 

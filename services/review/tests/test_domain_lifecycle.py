@@ -4,8 +4,9 @@ import uuid
 
 import pytest
 
+from construisons.rules import Invalid, Refused
 from review.domain import cases as lifecycle
-from review.domain.cases import Invalid, Refused, Status
+from review.domain.cases import Status
 
 OPEN = [Status.SUBMITTED, Status.IN_QUALIFICATION, Status.SENT_BACK, Status.QUALIFIED]
 FINISHED = [Status.APPROVED, Status.REDIRECTED, Status.CLOSED_AS_DUPLICATE, Status.WITHDRAWN]

@@ -2,8 +2,8 @@
 
 import pytest
 
+from construisons.rules import Invalid
 from review.config import Settings
-from review.domain.cases import Invalid
 from review.domain.scoring import (
     DEFAULT_CRITERIA,
     Criterion,

@@ -12,6 +12,8 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from construisons.rules import RuleViolation
+
 log = logging.getLogger(__name__)
 
 _MESSAGES = {
@@ -137,6 +139,11 @@ def _english(code: int) -> str:
         return ""
 
 
+async def _rule_violation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RuleViolation)
+    return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     # Out of connections, server restarting: the caller may retry, nothing was written.
     if isinstance(exc, sa_exc.DBAPIError) and not (
@@ -165,6 +172,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RuleViolation, _rule_violation)
     app.add_exception_handler(sa_exc.DBAPIError, _database_unavailable)
     app.add_exception_handler(sa_exc.TimeoutError, _database_unavailable)
     app.add_exception_handler(OSError, _database_unavailable)

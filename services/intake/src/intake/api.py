@@ -28,7 +28,6 @@ from intake.presenting import (
     headers_of,
     idea_out,
     idea_state,
-    refuse,
     settings_of,
     summary,
 )
@@ -315,10 +314,7 @@ async def edit_idea(
         row = await fetch_idea(session, idea_id, agent.sub, lock=True)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-        try:
-            domain.check_can_edit(idea_state(row), agent.sub, if_match)
-        except domain.RuleViolation as violation:
-            raise refuse(violation) from violation
+        domain.check_can_edit(idea_state(row), agent.sub, if_match)
         if "co_authors" in changes:
             changes["co_authors"] = co_authors_of(changes["co_authors"], row.author_sub)
         if changes:
@@ -365,10 +361,7 @@ async def withdraw_idea(
         row = await fetch_idea(session, idea_id, agent.sub, lock=True)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-        try:
-            domain.check_can_withdraw(idea_state(row), agent.sub)
-        except domain.RuleViolation as violation:
-            raise refuse(violation) from violation
+        domain.check_can_withdraw(idea_state(row), agent.sub)
         row = (
             await session.execute(
                 sa.update(ideas)

@@ -12,7 +12,7 @@ from construisons.auth import CurrentAgent, InnovationTeam, Principal
 from construisons.db import SessionDep
 from construisons.events import Person
 from intake import domain
-from intake.presenting import AUTH_ERRORS, NOT_FOUND, idea_state, is_team, refuse
+from intake.presenting import AUTH_ERRORS, NOT_FOUND, idea_state, is_team
 from intake.queries import comment_page
 from intake.schemas import CommentIn, CommentOut, CommentPage, HideCommentIn, SupportOut, person
 from intake.tables import comments, ideas, supports
@@ -55,10 +55,7 @@ async def _idea_for_support(session: Any, idea_id: uuid.UUID) -> Any:
 async def support_idea(idea_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> SupportOut:
     async with session.begin():
         row = await _idea_for_support(session, idea_id)
-        try:
-            domain.check_can_support(idea_state(row), agent.sub)
-        except domain.RuleViolation as violation:
-            raise refuse(violation) from violation
+        domain.check_can_support(idea_state(row), agent.sub)
         added = await session.execute(
             insert(supports)
             .values(idea_id=idea_id, agent_sub=agent.sub)

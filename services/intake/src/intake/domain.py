@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from construisons.rules import Forbidden, Refused, StaleVersion, VersionRequired
+
 Status = Literal[
     "submitted",
     "in_qualification",
@@ -105,15 +107,6 @@ def supersedes(
     return (new_at, RANK.get(new_status, 0)) > (current_at, RANK.get(current_status, 0))
 
 
-class RuleViolation(Exception):
-    """A request the idea's state does not allow; `status` is the HTTP status to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 @dataclass(frozen=True)
 class IdeaState:
     """What the rules need to know about an idea."""
@@ -145,17 +138,15 @@ def _closed_reason(idea: IdeaState) -> str:
 def check_can_edit(idea: IdeaState, sub: str, if_match: str | None) -> None:
     """Author or co-author, before the decision, with the revision they last read."""
     if not is_author(idea, sub):
-        raise RuleViolation(403, "Seuls l'auteur et les co-auteurs peuvent modifier cette idée.")
+        raise Forbidden("Seuls l'auteur et les co-auteurs peuvent modifier cette idée.")
     if not is_open_for_changes(idea):
-        raise RuleViolation(409, _closed_reason(idea))
+        raise Refused(_closed_reason(idea))
     if if_match is None:
-        raise RuleViolation(
-            428,
+        raise VersionRequired(
             "En-tête If-Match requis : renvoyez l'ETag lu avec l'idée pour la modifier.",
         )
     if not etag_matches(if_match, idea.revision):
-        raise RuleViolation(
-            412,
+        raise StaleVersion(
             "L'idée a été modifiée depuis votre dernière lecture : rechargez-la puis "
             "reportez vos changements.",
         )
@@ -164,20 +155,20 @@ def check_can_edit(idea: IdeaState, sub: str, if_match: str | None) -> None:
 def check_can_withdraw(idea: IdeaState, sub: str) -> None:
     """Only the author, and only before the committee's decision."""
     if sub != idea.author_sub:
-        raise RuleViolation(403, "Seul l'auteur peut retirer son idée.")
+        raise Forbidden("Seul l'auteur peut retirer son idée.")
     if idea.status == "withdrawn":
-        raise RuleViolation(409, "Cette idée a déjà été retirée.")
+        raise Refused("Cette idée a déjà été retirée.")
     if not is_open_for_changes(idea):
         reason = _closed_reason(idea).replace("modifiée", "retirée")
-        raise RuleViolation(409, reason)
+        raise Refused(reason)
 
 
 def check_can_support(idea: IdeaState, sub: str) -> None:
     """Any agent but the idea's authors, while the idea is not withdrawn."""
     if is_author(idea, sub):
-        raise RuleViolation(403, "Vous ne pouvez pas soutenir votre propre idée.")
+        raise Forbidden("Vous ne pouvez pas soutenir votre propre idée.")
     if idea.status == "withdrawn":
-        raise RuleViolation(409, "Cette idée a été retirée : elle ne peut plus être soutenue.")
+        raise Refused("Cette idée a été retirée : elle ne peut plus être soutenue.")
 
 
 def etag(revision: int) -> str:

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
 from construisons.auth import INNOVATION_TEAM, Principal
@@ -60,10 +60,6 @@ def idea_state(row: Any) -> domain.IdeaState:
         decided=row.decided_at is not None,
         revision=row.revision,
     )
-
-
-def refuse(violation: domain.RuleViolation) -> HTTPException:
-    return HTTPException(violation.status, violation.message)
 
 
 def shown_author(row: Any, viewer: Principal) -> tuple[Person | None, list[str]]:

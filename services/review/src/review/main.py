@@ -1,10 +1,10 @@
 """Composition root of the review service."""
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from construisons.events import (
     CaseScheduled,
+    Event,
     FirstContactOverdue,
     IdeaApproved,
     IdeaClosedAsDuplicate,
@@ -17,11 +17,10 @@ from construisons.service import create_service_app
 from review.api import routers
 from review.config import Settings
 from review.consumers import handlers
-from review.domain.cases import Invalid, NotFound, Refused
 from review.metrics import install_case_metrics
 from review.overdue import watch_first_contacts
 
-PUBLISHES = [
+PUBLISHES: list[type[Event]] = [
     IdeaQualificationStarted,
     IdeaQualified,
     IdeaSentBack,
@@ -31,18 +30,6 @@ PUBLISHES = [
     IdeaApproved,
     IdeaRedirected,
 ]
-
-
-async def _refused(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=409)
-
-
-async def _not_found(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=404)
-
-
-async def _invalid(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,9 +43,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publishes=PUBLISHES,
         background=[watch_first_contacts],
     )
-    # The domain's refusals become HTTP answers here, so routes stay thin.
-    app.add_exception_handler(Refused, _refused)
-    app.add_exception_handler(Invalid, _invalid)
-    app.add_exception_handler(NotFound, _not_found)
     install_case_metrics(app)
     return app

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from construisons.events import Event, Person
 from construisons.messaging import emit
-from review.domain.cases import NotFound, Status
+from construisons.rules import NotFound
+from review.domain.cases import Status
 from review.tables import cases, contacts, history, scorecards, session_members, sessions
 
 

@@ -17,10 +17,11 @@ from construisons.events import (
     IdeaSentBack,
 )
 from construisons.http import Line, Text
+from construisons.rules import Invalid
 from review import queries, views
 from review.api.common import FilterText, SettingsDep, case_detail, today
 from review.domain import cases as lifecycle
-from review.domain.cases import Invalid, Status
+from review.domain.cases import Status
 from review.tables import cases, contacts
 
 router = APIRouter(tags=["qualification"])

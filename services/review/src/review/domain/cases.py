@@ -4,6 +4,8 @@ import uuid
 from enum import StrEnum
 from typing import Literal
 
+from construisons.rules import Invalid, Refused
+
 Outcome = Literal["experiment", "study", "redirect"]
 
 
@@ -39,18 +41,6 @@ OUTCOME_LABELS: dict[str, str] = {
 DECIDED = frozenset({Status.APPROVED, Status.REDIRECTED})
 CLOSED = frozenset({Status.CLOSED_AS_DUPLICATE, Status.WITHDRAWN})
 TERMINAL = DECIDED | CLOSED
-
-
-class Refused(Exception):
-    """A step the case's state does not allow; the message says why, in French (HTTP 409)."""
-
-
-class NotFound(Exception):
-    """What the request names does not exist, in French (HTTP 404)."""
-
-
-class Invalid(Exception):
-    """A request that can never be right whatever the state, in French (HTTP 422)."""
 
 
 def _label(status: Status) -> str:

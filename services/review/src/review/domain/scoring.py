@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from review.domain.cases import Invalid
+from construisons.rules import Invalid
 
 Axis = Literal["impact", "feasibility"]
 AXES: tuple[Axis, ...] = ("impact", "feasibility")
