@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic
 
-import asyncpg
 import sqlalchemy as sa
 from faststream.exceptions import RejectMessage
 from faststream.message import StreamMessage
@@ -34,7 +33,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from construisons import events
-from construisons.db import asyncpg_dsn
+from construisons.listen import Listener
 from construisons.observability import bind_log_context, continued_trace, log_context, trace_headers
 from construisons.settings import ServiceSettings
 
@@ -207,9 +206,11 @@ class OutboxRelay:
     on_published: Callable[[list[str]], None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
-    _listener: asyncpg.Connection | None = None
+    _listener: Listener | None = None
 
     def start(self) -> None:
+        self._listener = Listener(self.database_url, {NOTIFY_CHANNEL: lambda _: self._wake.set()})
+        self._listener.start()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
@@ -217,30 +218,17 @@ class OutboxRelay:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        await self._close_listener()
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
 
     def wake(self) -> None:
         self._wake.set()
-
-    async def _listen(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        try:
-            self._listener = await asyncpg.connect(asyncpg_dsn(self.database_url))
-            await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-        except (OSError, asyncpg.PostgresError):
-            self._listener = None
-
-    async def _close_listener(self) -> None:
-        if self._listener is not None:
-            await self._listener.close(timeout=2)
-            self._listener = None
 
     async def _run(self) -> None:
         backoff = 0.0
         last_purge = datetime.min.replace(tzinfo=UTC)
         while True:
-            await self._listen()
             try:
                 published = await self.publish_pending()
                 backoff = 0.0

@@ -6,12 +6,13 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
+from construisons.listen import Listener
 from construisons.service import create_service_app
 from notifications import api
 from notifications.config import Settings
 from notifications.consumers import handlers
 from notifications.deliveries import DeliveryWorker
-from notifications.listener import DELIVERY_CHANNEL, INBOX_CHANNEL, InboxHub, Listener
+from notifications.listener import DELIVERY_CHANNEL, INBOX_CHANNEL, InboxHub
 from notifications.mail import MailRenderer, SmtpMailer
 from notifications.metrics import install_delivery_metrics
 from notifications.routing import Directory, Recipient
