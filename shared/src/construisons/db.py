@@ -59,14 +59,6 @@ def new_metadata() -> sa.MetaData:
     return metadata
 
 
-def outbox_table(metadata: sa.MetaData) -> sa.Table:
-    return metadata.tables["outbox"]
-
-
-def inbox_table(metadata: sa.MetaData) -> sa.Table:
-    return metadata.tables["inbox"]
-
-
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """The service's async engine."""
     # No ping per checkout (a round trip per request or message): a connection found dead

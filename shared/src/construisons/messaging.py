@@ -419,25 +419,21 @@ class Consumer:
             )
             self._count(envelope.event_type, "dead_lettered")
             raise RejectMessage() from exc
-        except NotReady as exc:
-            await asyncio.sleep(min(self.retry_delay * 2**redeliveries, 30.0))
-            log.info(
-                "%s: %s %s not ready: %s", self.name, envelope.event_type, envelope.event_id, exc
-            )
-            self._count(envelope.event_type, "not_ready")
-            raise
-        except Exception:
+        except Exception as exc:
             # Wait before giving the message back, so that a passing outage (database
-            # restarting) is ridden out within the delivery limit instead of exhausting it.
+            # restarting) or a missing earlier event is ridden out within the delivery limit.
             await asyncio.sleep(min(self.retry_delay * 2**redeliveries, 30.0))
-            log.warning(
-                "%s: %s %s failed, will be retried",
+            not_ready = isinstance(exc, NotReady)
+            log.log(
+                logging.INFO if not_ready else logging.WARNING,
+                "%s: %s %s given back for a retry: %s",
                 self.name,
                 envelope.event_type,
                 envelope.event_id,
-                exc_info=True,
+                exc,
+                exc_info=not not_ready,
             )
-            self._count(envelope.event_type, "failed")
+            self._count(envelope.event_type, "not_ready" if not_ready else "failed")
             raise
         self._count(envelope.event_type, "consumed")
 
