@@ -43,9 +43,8 @@ class IdeaIn(BaseModel):
 
 
 def create_app() -> FastAPI:
-    # As many connections as the services may hold (construisons.db.create_engine), but no
-    # pre-ping: the baseline is the least a submission must do.
-    engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=10, max_overflow=10)
+    # The services' pool (construisons.db.create_engine: ten connections, kept), no pre-ping.
+    engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=10, max_overflow=0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -30,7 +30,7 @@ received = sa.Table(
 
 
 async def main() -> None:
-    engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=10, max_overflow=10)
+    engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=10, max_overflow=0)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
     broker = RabbitBroker(

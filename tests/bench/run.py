@@ -71,9 +71,6 @@ _VERBS = [
 SIMILAR_TEXT = "Mieux gérer le covoiturage des agents"
 
 
-JOURNEY_POOL_SIZE = 5
-
-
 @dataclass(frozen=True)
 class Sizes:
     """How big each scenario is; the issue's sizes, or tiny ones for the smoke run."""
@@ -824,13 +821,7 @@ class Bench:
         s = self.sizes
         exchange, prefix = self.names("s3")
         self.forget_service_topology(prefix, exchange)
-        # Four services on one PostgreSQL server (max_connections 100 by default, shared here
-        # with everyone's tests): at the default pool (10 + 10 overflow each) they exhaust it
-        # under load and intake answers 500. Budget them as a deployment on one server would.
-        envs = {
-            service: {**self.envs[(3, service)], "DATABASE_POOL_SIZE": str(JOURNEY_POOL_SIZE)}
-            for service in SERVICES
-        }
+        envs = {service: self.envs[(3, service)] for service in SERVICES}
         smtp_port = free_port()
         smtp = self.spawn(
             "smtp_sink",
@@ -965,7 +956,7 @@ class Bench:
         )
         figure.target = ">= 0.5 x scenario 1"
         figure.note = (
-            f"intake answered {intake_rate:.0f}/s meanwhile (pool {JOURNEY_POOL_SIZE}),"
+            f"intake answered {intake_rate:.0f}/s meanwhile,"
             f" statuses {posted['statuses']}; last consumed, s after intake's last 201:"
             f" {drained_after}; CPU ms per idea while posting and draining: {cpu_per_idea};"
             f" {review_readable}"

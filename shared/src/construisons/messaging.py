@@ -30,9 +30,10 @@ from faststream.rabbit import (
 )
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from construisons import events
+from construisons.db import Sessions
 from construisons.listen import Listener
 from construisons.observability import bind_log_context, continued_trace, log_context, trace_headers
 from construisons.settings import ServiceSettings
@@ -144,19 +145,42 @@ async def declare_topology(
 # --- outbox ---------------------------------------------------------------------------
 
 
-# One round trip, built once: the row and the relay's wake-up call (delivered at commit).
-_emitted = (
+# Built once. An event's outbox row, for `emit` or for a caller's own statement that writes
+# its change and its event together (one round trip, atomic without a transaction).
+OUTBOX_INSERT = (
     sa.insert(OUTBOX)
     .values(
-        event_id=sa.bindparam("event_id", type_=UUID(as_uuid=True)),
-        routing_key=sa.bindparam("routing_key", type_=sa.String),
-        body=sa.bindparam("body", type_=sa.LargeBinary),
-        headers=sa.bindparam("headers", type_=JSONB),
+        event_id=sa.bindparam("outbox_event_id", type_=UUID(as_uuid=True)),
+        routing_key=sa.bindparam("outbox_routing_key", type_=sa.String),
+        body=sa.bindparam("outbox_body", type_=sa.LargeBinary),
+        headers=sa.bindparam("outbox_headers", type_=JSONB),
     )
     .returning(OUTBOX.c.id)
-    .cte("emitted")
 )
-_EMIT = sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(_emitted)
+# The relay's wake-up call, delivered at commit; select it once in the statement writing rows.
+WAKE_RELAY = sa.func.pg_notify(NOTIFY_CHANNEL, "")
+_EMIT = sa.select(WAKE_RELAY).select_from(OUTBOX_INSERT.cte("emitted"))
+
+
+def outbox_params(
+    payload: events.Event,
+    *,
+    producer: str,
+    correlation_id: uuid.UUID,
+    causation_id: uuid.UUID | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[events.Envelope[Any], dict[str, Any]]:
+    """An event in its envelope, and the parameters of OUTBOX_INSERT that write it."""
+    envelope = events.envelope(
+        payload, producer=producer, correlation_id=correlation_id, causation_id=causation_id
+    )
+    bind_log_context(correlation_id=correlation_id, idea_id=getattr(payload, "idea_id", None))
+    return envelope, {
+        "outbox_event_id": envelope.event_id,
+        "outbox_routing_key": payload.routing_key,
+        "outbox_body": envelope.model_dump_json().encode(),
+        "outbox_headers": {**trace_headers(), **(headers or {})},
+    }
 
 
 async def emit(
@@ -168,22 +192,14 @@ async def emit(
     headers: Mapping[str, str] | None = None,
 ) -> events.Envelope[Any]:
     """Write an event to the outbox inside the caller's transaction; published after commit."""
-    envelope = events.envelope(
+    envelope, params = outbox_params(
         payload,
         producer=session.info["producer"],
         correlation_id=correlation_id,
         causation_id=causation_id,
+        headers=headers,
     )
-    bind_log_context(correlation_id=correlation_id, idea_id=getattr(payload, "idea_id", None))
-    await session.execute(
-        _EMIT,
-        {
-            "event_id": envelope.event_id,
-            "routing_key": payload.routing_key,
-            "body": envelope.model_dump_json().encode(),
-            "headers": {**trace_headers(), **(headers or {})},
-        },
-    )
+    await session.execute(_EMIT, params)
     return envelope
 
 
@@ -365,7 +381,7 @@ class Consumer:
     """Runs each event through its handler exactly once per consumer (the inbox)."""
 
     name: str
-    sessionmaker: async_sessionmaker[AsyncSession]
+    sessionmaker: Sessions
     handlers: Mapping[type[events.Event], Handler]
     on_consumed: Callable[[str, str], None] | None = None
     retry_delay: float = 0.5

@@ -16,9 +16,8 @@ class ServiceSettings(BaseSettings):
     service_name: str = "construisons"
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/construisons"
-    # Per process, and as many again in overflow: four services stay well under PostgreSQL's
-    # default 100 connections.
-    database_pool_size: int = 5
+    # Connections per process: four services stay well under PostgreSQL's default 100.
+    database_pool_size: int = 10
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     bus_exchange: str = "construisons"
     bus_queue_prefix: str = ""

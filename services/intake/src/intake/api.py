@@ -11,12 +11,13 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from construisons.auth import CurrentAgent
+from construisons.auth import CurrentAgent, Principal
 from construisons.db import SessionDep
 from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn, Person
 from construisons.http import Line
-from construisons.messaging import emit
+from construisons.messaging import emit, outbox_params
 from intake import domain
 from intake.presenting import (
     AUTH_ERRORS,
@@ -99,90 +100,117 @@ async def submit_idea(
     settings = settings_of(request)
     themes = check_themes(body.themes, settings.themes)
     idea_id = uuid.uuid4()
-    async with session.begin():
-        if idempotency_key is not None:
-            # The primary key serialises identical concurrent posts: the second waits for the
-            # first to commit, then finds its answer. A key older than its time to live is
-            # taken over as a new one.
-            expired = idempotency_keys.c.created_at < sa.func.now() - sa.func.make_interval(
-                0, 0, 0, 0, settings.idempotency_key_ttl_hours
-            )
-            claim = insert(idempotency_keys).values(agent_sub=agent.sub, key=idempotency_key)
-            claimed = await session.execute(
-                claim.on_conflict_do_update(
-                    index_elements=[idempotency_keys.c.agent_sub, idempotency_keys.c.key],
-                    set_={
-                        "created_at": sa.func.now(),
-                        "idea_id": None,
-                        "status_code": None,
-                        "response": None,
-                    },
-                    where=expired,
-                ).returning(idempotency_keys.c.key)
-            )
-            await session.execute(
-                sa.delete(idempotency_keys).where(
-                    idempotency_keys.c.agent_sub == agent.sub,
-                    idempotency_keys.c.key != idempotency_key,
-                    expired,
-                )
-            )
-            if claimed.first() is None:
-                first = (
-                    await session.execute(
-                        sa.select(
-                            idempotency_keys.c.idea_id,
-                            idempotency_keys.c.status_code,
-                            idempotency_keys.c.response,
-                        ).where(
-                            idempotency_keys.c.agent_sub == agent.sub,
-                            idempotency_keys.c.key == idempotency_key,
-                        )
-                    )
-                ).one()
-                return JSONResponse(
-                    first.response,
-                    status_code=first.status_code,
-                    headers={
-                        **headers_of(first.idea_id, first.response["revision"]),
-                        "Idempotent-Replayed": "true",
-                    },
-                )
-        row, similar = await insert_idea(
-            session,
-            {
-                "id": idea_id,
-                "title": body.title,
-                "problem": body.problem,
-                "solution": body.solution,
-                "expected_benefits": body.expected_benefits,
-                "themes": themes,
-                "beneficiaries": body.beneficiaries,
-                "co_authors": co_authors_of(body.co_authors, agent.sub),
-                "show_author": body.show_author,
-                "author_sub": agent.sub,
-                "author": agent.person.model_dump(),
-                "author_directorate": agent.directorate,
-                "manager": agent.manager.model_dump() if agent.manager else None,
-                "correlation_id": idea_id,
-            },
-            similar_limit=settings.similar_limit,
-            similar_window=settings.similar_window_on_submit,
+    idea = {
+        "title": body.title,
+        "problem": body.problem,
+        "solution": body.solution,
+        "expected_benefits": body.expected_benefits,
+        "themes": themes,
+        "beneficiaries": body.beneficiaries,
+        "co_authors": co_authors_of(body.co_authors, agent.sub),
+        "show_author": body.show_author,
+    }
+    submitted = IdeaSubmitted(idea_id=idea_id, **idea, author=agent.person, manager=agent.manager)
+    _, outbox = outbox_params(submitted, producer=session.info["producer"], correlation_id=idea_id)
+    values = {
+        **idea,
+        "id": idea_id,
+        "author_sub": agent.sub,
+        "author": agent.person.model_dump(),
+        "author_directorate": agent.directorate,
+        "manager": agent.manager.model_dump() if agent.manager else None,
+        "correlation_id": idea_id,
+    }
+    limits = {
+        "similar_limit": settings.similar_limit,
+        "similar_window": settings.similar_window_on_submit,
+    }
+    if idempotency_key is None:
+        # One statement writes the idea and its event: atomic on its own, no transaction
+        # to open and commit (two round trips fewer on the busiest route).
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        row, similar = await insert_idea(session, values, outbox, **limits)
+        return JSONResponse(
+            submitted_answer(row, similar, agent),
+            status_code=status.HTTP_201_CREATED,
+            headers=headers_of(idea_id, 1),
         )
-        await emit(session, IdeaSubmitted(**content(row)), correlation_id=idea_id)
+    async with session.begin():
+        replayed = await claim_idempotency_key(
+            session, agent.sub, idempotency_key, settings.idempotency_key_ttl_hours
+        )
+        if replayed is not None:
+            return replayed
+        row, similar = await insert_idea(session, values, outbox, **limits)
         # Serialised once, here: the same body answers a replay of the Idempotency-Key.
-        answer = idea_out(row, [], agent).model_dump(mode="json")
-        answer["similar"] = [{**s, "id": str(s["id"])} for s in similar]
-        if idempotency_key is not None:
-            await session.execute(
-                sa.update(idempotency_keys)
-                .where(
-                    idempotency_keys.c.agent_sub == agent.sub,
-                    idempotency_keys.c.key == idempotency_key,
-                )
-                .values(idea_id=idea_id, status_code=status.HTTP_201_CREATED, response=answer)
+        answer = submitted_answer(row, similar, agent)
+        await session.execute(
+            sa.update(idempotency_keys)
+            .where(
+                idempotency_keys.c.agent_sub == agent.sub,
+                idempotency_keys.c.key == idempotency_key,
             )
+            .values(idea_id=idea_id, status_code=status.HTTP_201_CREATED, response=answer)
+        )
     return JSONResponse(answer, status_code=status.HTTP_201_CREATED, headers=headers_of(idea_id, 1))
+
+
+def submitted_answer(row: Any, similar: list[dict[str, Any]], agent: Principal) -> dict[str, Any]:
+    """The body answering a submission: the idea as its author sees it, and similar ones."""
+    answer = idea_out(row, [], agent).model_dump(mode="json")
+    answer["similar"] = [{**s, "id": str(s["id"])} for s in similar]
+    return answer
+
+
+async def claim_idempotency_key(
+    session: AsyncSession, agent_sub: str, key: str, ttl_hours: int
+) -> JSONResponse | None:
+    """Claim an agent's Idempotency-Key in the caller's transaction; the first answer given
+    with it if it was already used.
+
+    The primary key serialises identical concurrent posts: the second waits for the first to
+    commit, then finds its answer. A key older than its time to live is taken over as new.
+    """
+    expired = idempotency_keys.c.created_at < sa.func.now() - sa.func.make_interval(
+        0, 0, 0, 0, ttl_hours
+    )
+    claim = insert(idempotency_keys).values(agent_sub=agent_sub, key=key)
+    claimed = await session.execute(
+        claim.on_conflict_do_update(
+            index_elements=[idempotency_keys.c.agent_sub, idempotency_keys.c.key],
+            set_={
+                "created_at": sa.func.now(),
+                "idea_id": None,
+                "status_code": None,
+                "response": None,
+            },
+            where=expired,
+        ).returning(idempotency_keys.c.key)
+    )
+    await session.execute(
+        sa.delete(idempotency_keys).where(
+            idempotency_keys.c.agent_sub == agent_sub, idempotency_keys.c.key != key, expired
+        )
+    )
+    if claimed.first() is not None:
+        return None
+    first = (
+        await session.execute(
+            sa.select(
+                idempotency_keys.c.idea_id,
+                idempotency_keys.c.status_code,
+                idempotency_keys.c.response,
+            ).where(idempotency_keys.c.agent_sub == agent_sub, idempotency_keys.c.key == key)
+        )
+    ).one()
+    return JSONResponse(
+        first.response,
+        status_code=first.status_code,
+        headers={
+            **headers_of(first.idea_id, first.response["revision"]),
+            "Idempotent-Replayed": "true",
+        },
+    )
 
 
 # --- the board ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSON, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from construisons.messaging import OUTBOX_INSERT, WAKE_RELAY
 from intake.domain import InvalidCursor, decode_cursor, encode_cursor
 from intake.tables import comments, idea_timeline, ideas, supports
 
@@ -118,8 +119,8 @@ _SIMILAR_RANKING = """
     )
     SELECT c.id, c.title, c.status, c.created_at,
            0.5 * similarity(c.title_key, terms.t)
-           + 0.5 * (SELECT count(*) FROM unnest(c.search) AS word
-                     WHERE word.lexeme = ANY(terms.lexemes))::float
+           -- the words found: the idea's lexemes less those left once the text's are deleted
+           + 0.5 * (length(c.search) - length(ts_delete(c.search, terms.lexemes)))::float
                    / greatest(cardinality(terms.lexemes), 1) AS score
       FROM candidates c, terms
      ORDER BY score DESC, c.created_at DESC
@@ -201,12 +202,18 @@ INSERTED_COLUMNS = (
 )
 _INSERTED = (
     sa.insert(ideas)
-    .values({name: sa.bindparam(name, type_=ideas.c[name].type) for name in INSERTED_COLUMNS})
+    # Parameters named apart from any column: an INSERT also takes the parameters that bear
+    # a column's name, and "id" would otherwise be given to the outbox row too.
+    .values(
+        {name: sa.bindparam(f"new_{name}", type_=ideas.c[name].type) for name in INSERTED_COLUMNS}
+    )
     .returning(*DETAIL_COLUMNS)
     .cte("inserted")
 )
+_EMITTED = OUTBOX_INSERT.cte("emitted")
 _SUBMIT = sa.select(
     _INSERTED,
+    WAKE_RELAY.label("relay_woken"),
     sa.type_coerce(
         sa.select(
             sa.func.coalesce(
@@ -233,21 +240,28 @@ _SUBMIT = sa.select(
         .scalar_subquery(),
         JSON,
     ).label("similar"),
-)
+).select_from(_INSERTED.join(_EMITTED, sa.true()))
 
 
 async def insert_idea(
-    session: AsyncSession, values: dict[str, Any], *, similar_limit: int, similar_window: int
+    session: AsyncSession,
+    values: dict[str, Any],
+    outbox: dict[str, Any],
+    *,
+    similar_limit: int,
+    similar_window: int,
 ) -> tuple[Row, list[dict[str, Any]]]:
-    """Insert an idea (`values` holds INSERTED_COLUMNS) and find the existing ideas closest
-    to its title, in one statement: the search reads the board as it was before the insert.
+    """Insert an idea (`values` holds INSERTED_COLUMNS) with its IdeaSubmitted event (`outbox`,
+    from messaging.outbox_params) and find the existing ideas closest to its title, in one
+    statement: the search reads the board as it was before the insert.
 
     The search is the quick form: same title (any age, by index) and, among the
     `similar_window` most recent ideas, those holding any of the words; its cost does not
     grow with the board, which keeps it affordable on each submission.
     """
     params = {
-        **values,
+        **{f"new_{name}": value for name, value in values.items()},
+        **outbox,
         **_similar_params(values["title"], limit=similar_limit, window=similar_window),
     }
     row = (await session.execute(_SUBMIT, params)).one()

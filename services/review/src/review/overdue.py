@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from construisons.db import Sessions
 from construisons.events import FirstContactOverdue, Person
 from review.domain.cases import Status
 from review.queries import announce, record
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 BATCH = 200
 
 
-async def flag_overdue_contacts(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+async def flag_overdue_contacts(sessionmaker: Sessions) -> int:
     """Emit FirstContactOverdue once for each case past its due day without a contact."""
     today = datetime.now(UTC).date()
     flagged = 0
