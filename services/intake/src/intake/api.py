@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -130,10 +130,11 @@ async def submit_idea(
         # to open and commit (two round trips fewer on the busiest route).
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         row, similar = await insert_idea(session, values, outbox, **limits)
-        return JSONResponse(
-            submitted_answer(row, similar, agent),
+        return Response(
+            submitted_answer(row, similar, agent).model_dump_json(),
             status_code=status.HTTP_201_CREATED,
             headers=headers_of(idea_id, 1),
+            media_type="application/json",
         )
     async with session.begin():
         replayed = await claim_idempotency_key(
@@ -143,7 +144,7 @@ async def submit_idea(
             return replayed
         row, similar = await insert_idea(session, values, outbox, **limits)
         # Serialised once, here: the same body answers a replay of the Idempotency-Key.
-        answer = submitted_answer(row, similar, agent)
+        answer = submitted_answer(row, similar, agent).model_dump(mode="json")
         await session.execute(
             sa.update(idempotency_keys)
             .where(
@@ -155,11 +156,13 @@ async def submit_idea(
     return JSONResponse(answer, status_code=status.HTTP_201_CREATED, headers=headers_of(idea_id, 1))
 
 
-def submitted_answer(row: Any, similar: list[dict[str, Any]], agent: Principal) -> dict[str, Any]:
+def submitted_answer(row: Any, similar: list[dict[str, Any]], agent: Principal) -> SubmittedIdea:
     """The body answering a submission: the idea as its author sees it, and similar ones."""
-    answer = idea_out(row, [], agent).model_dump(mode="json")
-    answer["similar"] = [{**s, "id": str(s["id"])} for s in similar]
-    return answer
+    idea = idea_out(row, [], agent)
+    return SubmittedIdea.model_construct(
+        **{name: getattr(idea, name) for name in IdeaOut.model_fields},
+        similar=[SimilarIdea(**s) for s in similar],
+    )
 
 
 async def claim_idempotency_key(
