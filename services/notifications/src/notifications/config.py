@@ -53,6 +53,8 @@ class Settings(ServiceSettings):
     delivery_worker_enabled: bool = True
     delivery_poll_interval: float = 5.0
     delivery_concurrency: int = Field(default=4, ge=1, le=32)
+    # Mails claimed at once by a sender, marked together once sent.
+    delivery_batch_size: int = Field(default=20, ge=1, le=500)
     delivery_max_attempts: int = 10
     delivery_backoff_seconds: float = 30.0
     delivery_backoff_max_seconds: float = 3600.0

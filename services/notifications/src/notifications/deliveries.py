@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import groupby
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -87,6 +88,39 @@ async def build_digests(conn: AsyncConnection, renderer: MailRenderer) -> Digest
     return DigestRun(digests=digests, notifications=len(rows))
 
 
+# Built once. Due deliveries, claimed a batch at a time: each stays locked while it is sent
+# and until the batch is marked, so replicas never send the same one twice. One claim per
+# batch rather than per mail also keeps the cost of walking the index of due rows down.
+_CLAIM = (
+    sa.select(email_deliveries)
+    .where(
+        email_deliveries.c.status == "pending",
+        email_deliveries.c.next_attempt_at <= sa.bindparam("now"),
+    )
+    .order_by(email_deliveries.c.next_attempt_at)
+    .limit(sa.bindparam("batch"))
+    .with_for_update(skip_locked=True)
+)
+# Marks each delivery of a batch (executemany); what a failure leaves unset is kept.
+# Parameters are named apart from the columns, which an UPDATE reserves for itself.
+_MARK = (
+    sa.update(email_deliveries)
+    .where(email_deliveries.c.id == sa.bindparam("row_id"))
+    .values(
+        attempts=sa.bindparam("new_attempts"),
+        status=sa.bindparam("new_status"),
+        next_attempt_at=sa.func.coalesce(
+            sa.bindparam("new_next_attempt_at", type_=sa.DateTime(timezone=True)),
+            email_deliveries.c.next_attempt_at,
+        ),
+        last_error=sa.func.coalesce(
+            sa.bindparam("new_last_error", type_=sa.Text), email_deliveries.c.last_error
+        ),
+        sent_at=sa.bindparam("new_sent_at", type_=sa.DateTime(timezone=True)),
+    )
+)
+
+
 @dataclass
 class DeliveryWorker:
     """Sends due emails and runs the daily digest; wakes on NOTIFY and also polls."""
@@ -155,68 +189,76 @@ class DeliveryWorker:
         sent = 0
         while True:
             async with self.engine.begin() as conn:
-                now = self.clock()
-                row = (
+                rows = (
                     await conn.execute(
-                        sa.select(email_deliveries)
-                        .where(
-                            email_deliveries.c.status == "pending",
-                            email_deliveries.c.next_attempt_at <= now,
-                        )
-                        .order_by(email_deliveries.c.next_attempt_at)
-                        .limit(1)
-                        .with_for_update(skip_locked=True)
+                        _CLAIM, {"now": self.clock(), "batch": self.settings.delivery_batch_size}
                     )
-                ).first()
-                if row is None:
+                ).all()
+                if not rows:
                     return sent
-                attempts = row.attempts + 1
-                try:
-                    await smtp.send(
-                        self.mailer.message(
-                            delivery_id=row.id,
-                            event_id=row.event_id,
-                            to=row.recipient_address,
-                            subject=row.subject,
-                            text=row.text_body,
-                            html=row.html_body,
-                        )
-                    )
-                except Exception as exc:
-                    unreachable = isinstance(exc, (OSError, TimeoutError))
-                    status, next_attempt = domain.after_failure(
-                        attempts,
-                        self.clock(),
-                        max_attempts=self.settings.delivery_max_attempts,
-                        base=self.settings.delivery_backoff_seconds,
-                        cap=self.settings.delivery_backoff_max_seconds,
-                    )
-                    log.warning(
-                        "email %s to %s: attempt %d failed (%s): %s",
-                        row.id,
-                        row.recipient_address,
-                        attempts,
-                        status,
-                        exc,
-                    )
-                    values = {
-                        "attempts": attempts,
-                        "status": status,
-                        "next_attempt_at": next_attempt,
-                        "last_error": f"{type(exc).__name__}: {exc}"[:2000],
-                    }
-                else:
-                    unreachable = False
-                    values = {"attempts": attempts, "status": "sent", "sent_at": self.clock()}
-                    sent += 1
-                await conn.execute(
-                    sa.update(email_deliveries)
-                    .where(email_deliveries.c.id == row.id)
-                    .values(**values)
-                )
-            if unreachable:
-                # The server itself is down: the next pass tries again, one mail at a time.
+                outcomes = []
+                for row in rows:
+                    outcome = await self._send_one(smtp, row)
+                    outcomes.append(outcome)
+                    if outcome["new_status"] == "sent":
+                        sent += 1
+                    elif outcome["unreachable"]:
+                        # The server itself is down: the rows not tried stay as they were,
+                        # and the next pass tries again, one mail at a time.
+                        break
+                await conn.execute(_MARK, outcomes)
+            if outcomes[-1]["unreachable"]:
                 return sent
+
+    async def _send_one(self, smtp: SmtpSession, row: sa.Row[Any]) -> dict[str, Any]:
+        """Send one claimed delivery; the values to mark it with (see _MARK)."""
+        attempts = row.attempts + 1
+        try:
+            await smtp.send(
+                row.recipient_address,
+                self.mailer.message(
+                    delivery_id=row.id,
+                    event_id=row.event_id,
+                    to=row.recipient_address,
+                    subject=row.subject,
+                    text=row.text_body,
+                    html=row.html_body,
+                ),
+            )
+        except Exception as exc:
+            status, next_attempt = domain.after_failure(
+                attempts,
+                self.clock(),
+                max_attempts=self.settings.delivery_max_attempts,
+                base=self.settings.delivery_backoff_seconds,
+                cap=self.settings.delivery_backoff_max_seconds,
+            )
+            log.warning(
+                "email %s to %s: attempt %d failed (%s): %s",
+                row.id,
+                row.recipient_address,
+                attempts,
+                status,
+                exc,
+            )
+            return {
+                "row_id": row.id,
+                "new_attempts": attempts,
+                "new_status": status,
+                "new_next_attempt_at": next_attempt,
+                "new_last_error": f"{type(exc).__name__}: {exc}"[:2000],
+                "new_sent_at": None,
+                "unreachable": isinstance(exc, (OSError, TimeoutError)),
+            }
+        return {
+            "row_id": row.id,
+            "new_attempts": attempts,
+            "new_status": "sent",
+            "new_next_attempt_at": None,
+            "new_last_error": None,
+            "new_sent_at": self.clock(),
+            "unreachable": False,
+        }
 
     async def run_scheduled_digest(self) -> DigestRun | None:
         """Build today's digests once the configured hour has come, once across replicas."""
