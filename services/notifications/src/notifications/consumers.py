@@ -1,13 +1,11 @@
 """Events that tell someone something: each is routed, then written to the inbox and as
 email deliveries in the event's own transaction (the inbox row of the consumer included)."""
 
-import json
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from construisons.events import Event
 from construisons.messaging import Delivery, Handler
@@ -15,10 +13,52 @@ from notifications import domain
 from notifications.listener import DELIVERY_CHANNEL, INBOX_CHANNEL
 from notifications.mail import MailRenderer
 from notifications.routing import ROUTES, Directory, Notice, plan
-from notifications.tables import email_deliveries, notifications, preferences
 
-# A NOTIFY payload holds at most 8000 bytes: signals go by batches well under it.
-SIGNALS_PER_NOTIFY = 50
+# Built once, two statements per event (a statement built per message, or one per row kind,
+# cost more CPU than running them). Rows travel as one JSON array each, whatever their number.
+_WRITE_INBOX = sa.text(
+    f"""
+    WITH written AS (
+        INSERT INTO notifications (id, event_id, recipient_sub, category, title, body, link)
+        SELECT r.id, r.event_id, r.recipient_sub, r.category, r.title, r.body, r.link
+          FROM jsonb_to_recordset(:rows) AS r(id uuid, event_id uuid, recipient_sub text,
+                                             category text, title text, body text, link text)
+        ON CONFLICT ON CONSTRAINT uq_notifications_event_recipient DO NOTHING
+        RETURNING id, recipient_sub
+    ), signalled AS (
+        -- Open streams hear of each new row once the transaction commits.
+        SELECT pg_notify('{INBOX_CHANNEL}',
+                         json_build_object('sub', recipient_sub, 'id', id)::text)
+          FROM written
+    )
+    SELECT (SELECT count(*) FROM signalled) AS signalled,
+           (SELECT coalesce(jsonb_agg(jsonb_build_array(p.recipient_sub, p.category, p.email)),
+                            '[]'::jsonb)
+              FROM preferences p
+             WHERE p.recipient_sub = ANY(:subs)) AS preferences
+    """
+).bindparams(sa.bindparam("rows", type_=JSONB), sa.bindparam("subs", type_=ARRAY(sa.String)))
+_WRITE_MAILS = sa.text(
+    f"""
+    WITH written AS (
+        INSERT INTO email_deliveries (id, event_id, event_type, recipient_sub,
+                                      recipient_address, recipient_name, category, subject,
+                                      message, link, text_body, html_body, status)
+        SELECT m.id, m.event_id, m.event_type, m.recipient_sub, m.recipient_address,
+               m.recipient_name, m.category, m.subject, m.message, m.link, m.text_body,
+               m.html_body, m.status
+          FROM jsonb_to_recordset(:mails) AS m(id uuid, event_id uuid, event_type text,
+                                               recipient_sub text, recipient_address text,
+                                               recipient_name text, category text,
+                                               subject text, message text, link text,
+                                               text_body text, html_body text, status text)
+        ON CONFLICT ON CONSTRAINT uq_email_deliveries_event_recipient DO NOTHING
+        RETURNING status
+    )
+    -- The delivery workers wake once the transaction commits, if a mail is due now.
+    SELECT pg_notify('{DELIVERY_CHANNEL}', '') FROM written WHERE status = 'pending' LIMIT 1
+    """
+).bindparams(sa.bindparam("mails", type_=JSONB))
 
 
 def handlers(directory: Directory, renderer: MailRenderer) -> dict[type[Event], Handler]:
@@ -29,8 +69,17 @@ def handlers(directory: Directory, renderer: MailRenderer) -> dict[type[Event], 
         if not notices:
             return
         session = delivery.session
-        modes = await _email_modes(session, notices)
-        signals = await _write_inbox(session, delivery, notices)
+        event_id = str(delivery.envelope.event_id)
+        written = (
+            await session.execute(
+                _WRITE_INBOX,
+                {
+                    "rows": [_inbox_row(event_id, n) for n in notices if n.sub is not None],
+                    "subs": sorted({n.sub for n in notices if n.sub and n.email}),
+                },
+            )
+        ).one()
+        modes = {(sub, category): mode for sub, category, mode in written.preferences}
         mails = []
         for notice in notices:
             if notice.email is None:
@@ -41,54 +90,21 @@ def handlers(directory: Directory, renderer: MailRenderer) -> dict[type[Event], 
             if status is not None:
                 mails.append(_mail_row(delivery, notice, status, renderer))
         if mails:
-            await session.execute(
-                insert(email_deliveries)
-                .values(mails)
-                .on_conflict_do_nothing(constraint="uq_email_deliveries_event_recipient")
-            )
-        await _notify(session, signals, wake_worker=any(m["status"] == "pending" for m in mails))
+            await session.execute(_WRITE_MAILS, {"mails": mails})
 
     return dict.fromkeys(ROUTES, on_event)
 
 
-async def _email_modes(
-    session: AsyncSession, notices: list[Notice]
-) -> dict[tuple[str | None, str], domain.EmailMode]:
-    subs = {n.sub for n in notices if n.sub and n.email}
-    if not subs:
-        return {}
-    rows = await session.execute(
-        sa.select(preferences).where(preferences.c.recipient_sub.in_(subs))
-    )
-    return {(r.recipient_sub, r.category): r.email for r in rows}
-
-
-async def _write_inbox(
-    session: AsyncSession, delivery: Delivery[Event], notices: list[Notice]
-) -> list[dict[str, str]]:
-    """One inbox row per sub; returns what to signal to open streams (new rows only)."""
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "event_id": delivery.envelope.event_id,
-            "recipient_sub": n.sub,
-            "category": n.category,
-            "title": n.title,
-            "body": n.body,
-            "link": n.link,
-        }
-        for n in notices
-        if n.sub is not None
-    ]
-    if not rows:
-        return []
-    written = await session.execute(
-        insert(notifications)
-        .values(rows)
-        .on_conflict_do_nothing(constraint="uq_notifications_event_recipient")
-        .returning(notifications.c.id, notifications.c.recipient_sub)
-    )
-    return [{"sub": r.recipient_sub, "id": str(r.id)} for r in written]
+def _inbox_row(event_id: str, notice: Notice) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "event_id": event_id,
+        "recipient_sub": notice.sub,
+        "category": notice.category,
+        "title": notice.title,
+        "body": notice.body,
+        "link": notice.link,
+    }
 
 
 def _mail_row(
@@ -96,8 +112,8 @@ def _mail_row(
 ) -> dict[str, Any]:
     mail = renderer.notice(name=notice.name, title=notice.title, body=notice.body, link=notice.link)
     return {
-        "id": uuid.uuid4(),
-        "event_id": delivery.envelope.event_id,
+        "id": str(uuid.uuid4()),
+        "event_id": str(delivery.envelope.event_id),
         "event_type": delivery.envelope.event_type,
         "recipient_sub": notice.sub,
         "recipient_address": notice.email,
@@ -110,17 +126,3 @@ def _mail_row(
         "html_body": mail.html,
         "status": status,
     }
-
-
-async def _notify(
-    session: AsyncSession, signals: list[dict[str, str]], *, wake_worker: bool
-) -> None:
-    """NOTIFY open streams and the delivery workers, heard once the transaction commits."""
-    calls = [
-        sa.func.pg_notify(INBOX_CHANNEL, json.dumps(signals[i : i + SIGNALS_PER_NOTIFY]))
-        for i in range(0, len(signals), SIGNALS_PER_NOTIFY)
-    ]
-    if wake_worker:
-        calls.append(sa.func.pg_notify(DELIVERY_CHANNEL, ""))
-    if calls:
-        await session.execute(sa.select(*calls))
