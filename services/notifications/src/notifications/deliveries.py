@@ -1,9 +1,10 @@
 """The email delivery worker: claims due deliveries, sends them, retries, builds digests.
 
 Deliveries are rows first (written by the consumer in the event's transaction) and SMTP
-second. Each due row is claimed with `FOR UPDATE SKIP LOCKED` and stays locked while it
-is sent and marked, so several replicas never send the same row twice. Only a crash between
-the SMTP server's acceptance and the commit can resend a mail, with the same Message-ID.
+second. Due rows are claimed by batches with `FOR UPDATE SKIP LOCKED` and stay locked while
+they are sent and marked, so several replicas never send the same row twice. Only a crash
+between the SMTP server's acceptance and the batch's commit can resend mails (at most a
+batch, each with the same Message-ID).
 """
 
 import asyncio
