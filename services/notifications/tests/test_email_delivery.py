@@ -37,6 +37,22 @@ async def test_redelivered_event_sends_nothing_more(harness: Any) -> None:
     )
 
 
+async def test_a_burst_larger_than_a_batch_leaves_each_mail_once(harness: Any) -> None:
+    # Two senders claim batches of DELIVERY_BATCH_SIZE (20): 60 mails take several batches.
+    events = [_submitted(harness, f"Idée numéro {i} du lot") for i in range(30)]
+    sent = await asyncio.gather(*(harness.publish(event) for event in events))
+    for envelope in sent:
+        rows = await harness.wait_all_sent(envelope.event_id, 2)
+        assert all(r["attempts"] == 1 and r["sent_at"] for r in rows)
+    for event, envelope in zip(events, sent, strict=True):
+        mails = harness.mails_of(envelope.event_id)
+        assert sorted(str(m["To"]) for m in mails) == sorted(
+            [event.author.email, harness.team_mailbox]
+        )
+        assert all(event.title in str(m["Subject"]) for m in mails)
+        assert len({m["Message-ID"] for m in mails}) == 2
+
+
 async def test_mail_waits_while_smtp_is_down_and_leaves_once_when_it_returns(
     harness: Any,
 ) -> None:
