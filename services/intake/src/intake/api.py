@@ -158,10 +158,9 @@ async def submit_idea(
 
 def submitted_answer(row: Any, similar: list[dict[str, Any]], agent: Principal) -> SubmittedIdea:
     """The body answering a submission: the idea as its author sees it, and similar ones."""
-    idea = idea_out(row, [], agent)
+    # Both parts are validated models already: assembled as they are.
     return SubmittedIdea.model_construct(
-        **{name: getattr(idea, name) for name in IdeaOut.model_fields},
-        similar=[SimilarIdea(**s) for s in similar],
+        **dict(idea_out(row, [], agent)), similar=[SimilarIdea(**s) for s in similar]
     )
 
 
