@@ -314,7 +314,9 @@ def envelope(
     causation_id: uuid.UUID | None = None,
 ) -> Envelope[E]:
     """Wrap a payload in a new envelope."""
-    return Envelope[type(payload)](  # type: ignore[misc,operator]
+    # The parametrised class is looked up once per event type, not rebuilt per message.
+    model = _ENVELOPES.get(type(payload)) or Envelope[type(payload)]  # type: ignore[misc]
+    return model(  # type: ignore[return-value,operator]
         event_type=payload.routing_key,
         version=payload.version,
         correlation_id=correlation_id,
