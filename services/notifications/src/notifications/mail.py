@@ -48,6 +48,8 @@ class MailRenderer:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            # Templates ship with the package: no file checked for changes at every mail.
+            auto_reload=False,
         )
 
     def url(self, link: str | None) -> str | None:
