@@ -1,6 +1,7 @@
 """The one way a Construisons service is assembled: database, bus, relay, API, probes."""
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -114,6 +115,7 @@ def create_service_app(
             for task in background:
                 await stack.enter_async_context(task(app))
             stack.push_async_callback(engine.dispose)
+            settle_garbage_collector()
             yield
 
     app = FastAPI(
@@ -182,6 +184,19 @@ def _probes() -> APIRouter:
         )
 
     return router
+
+
+def settle_garbage_collector() -> None:
+    """Once started, keep the cyclic garbage collector off what lives as long as the process.
+
+    Everything built so far (modules, models, tables, compiled statements) is frozen out of
+    the collector's reach, and collections are made rarer: full collections no longer walk
+    every one of those objects. Under load this took 8 % of the CPU of `POST /ideas` and put
+    its p99 at 220 ms instead of 140 ms (see the README's performance section).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
 
 
 async def _broker_answers(broker: RabbitBroker) -> bool:
