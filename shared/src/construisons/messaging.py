@@ -354,8 +354,26 @@ class Delivery(Generic[events.E]):
 
 Handler = Callable[[Delivery[Any]], Awaitable[None]]
 
+
+@dataclass(frozen=True)
+class OneStatement:
+    """A handler whose whole effect is one statement, run with the event's inbox row in a
+    single round trip and no transaction around it (a statement is atomic on its own).
+
+    The statement holds the inbox row as a CTE of INBOX_RECORD, makes its effect depend on
+    that row having been written (a redelivered event changes nothing), and answers one
+    row whose first column counts the inbox rows written (0: already handled). `params`
+    gives the statement's own parameters for an envelope; the consumer adds the inbox's.
+    A BEGIN and a COMMIT fewer per message: on review's busiest event, a third of its CPU.
+    """
+
+    statement: sa.Executable
+    params: Callable[[events.Envelope[Any]], dict[str, Any]]
+
+
 # Built once: constructing the statement per message cost more CPU than running it.
-_RECORD_IN_INBOX = (
+# The event's inbox row: returned when written, nothing when the event was handled before.
+INBOX_RECORD = (
     insert(INBOX)
     .values(
         consumer=sa.bindparam("consumer"),
@@ -382,7 +400,7 @@ class Consumer:
 
     name: str
     sessionmaker: Sessions
-    handlers: Mapping[type[events.Event], Handler]
+    handlers: Mapping[type[events.Event], Handler | OneStatement]
     on_consumed: Callable[[str, str], None] | None = None
     retry_delay: float = 0.5
 
@@ -409,22 +427,29 @@ class Consumer:
             await self._handle(envelope, handler, redeliveries)
 
     async def _handle(
-        self, envelope: events.Envelope[Any], handler: Handler, redeliveries: int
+        self, envelope: events.Envelope[Any], handler: Handler | OneStatement, redeliveries: int
     ) -> None:
+        inbox = {
+            "consumer": self.name,
+            "event_id": envelope.event_id,
+            "event_type": envelope.event_type,
+        }
         try:
-            async with self.sessionmaker.begin() as session:
-                fresh = await session.execute(
-                    _RECORD_IN_INBOX,
-                    {
-                        "consumer": self.name,
-                        "event_id": envelope.event_id,
-                        "event_type": envelope.event_type,
-                    },
-                )
-                if fresh.first() is None:
-                    self._count(envelope.event_type, "duplicate")
-                    return
-                await handler(Delivery(session, envelope))
+            if isinstance(handler, OneStatement):
+                async with self.sessionmaker() as session:
+                    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                    written = await session.execute(
+                        handler.statement, {**handler.params(envelope), **inbox}
+                    )
+                    fresh = bool(written.scalar_one())
+            else:
+                async with self.sessionmaker.begin() as session:
+                    fresh = (await session.execute(INBOX_RECORD, inbox)).first() is not None
+                    if fresh:
+                        await handler(Delivery(session, envelope))
+            if not fresh:
+                self._count(envelope.event_type, "duplicate")
+                return
         except PermanentFailure as exc:
             log.error(
                 "%s: %s %s dead-lettered: %s",

@@ -23,6 +23,7 @@ from construisons.http import BodySizeLimit, install_error_handlers
 from construisons.messaging import (
     Consumer,
     Handler,
+    OneStatement,
     OutboxRelay,
     Topology,
     declare_topology,
@@ -50,7 +51,7 @@ def create_service_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter],
-    handlers: Mapping[type[events.Event], Handler],
+    handlers: Mapping[type[events.Event], Handler | OneStatement],
     publishes: Sequence[type[events.Event]] = (),
     background: Sequence[BackgroundTask] = (),
     metrics_hooks: Sequence[MetricsHook] = (),

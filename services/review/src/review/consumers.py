@@ -5,8 +5,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn
-from construisons.messaging import Delivery, Handler, NotReady
+from construisons.events import Envelope, IdeaSubmitted, IdeaUpdated, IdeaWithdrawn
+from construisons.messaging import INBOX_RECORD, Delivery, Handler, NotReady, OneStatement
 from review.config import Settings
 from review.domain import cases as lifecycle
 from review.domain.calendar import contact_due_on
@@ -45,41 +45,57 @@ _OPENED_FIELDS = (
     "manager",
     "directorate",
 )
+# One statement, built once (building it per message cost more CPU than running it): the
+# event's inbox row, the case and the first line of its history, in one round trip with no
+# transaction around it; nothing but the inbox row when the case already exists, nothing at
+# all when the event was handled before.
+_recorded = INBOX_RECORD.cte("recorded")
 _opened = (
     insert(cases)
-    .values({name: sa.bindparam(name, type_=cases.c[name].type) for name in _OPENED_FIELDS})
+    .from_select(
+        list(_OPENED_FIELDS),
+        sa.select(*(sa.bindparam(name, type_=cases.c[name].type) for name in _OPENED_FIELDS)).where(
+            sa.exists(sa.select(_recorded.c.event_id))
+        ),
+    )
     .on_conflict_do_nothing(index_elements=[cases.c.idea_id])
     .returning(cases.c.idea_id, cases.c.submitted_at, cases.c.author)
     .cte("opened")
 )
-# One statement, built once: the case and the first line of its history (none when the
-# case already existed). Building it per message cost more CPU than running it.
-_OPEN_CASE = sa.insert(history).from_select(
-    ["idea_id", "at", "action", "actor"],
-    sa.select(_opened.c.idea_id, _opened.c.submitted_at, sa.literal("submitted"), _opened.c.author),
+_first_line = (
+    sa.insert(history)
+    .from_select(
+        ["idea_id", "at", "action", "actor"],
+        sa.select(
+            _opened.c.idea_id, _opened.c.submitted_at, sa.literal("submitted"), _opened.c.author
+        ),
+    )
+    .returning(history.c.idea_id)
+    .cte("first_line")
+)
+_OPEN_CASE = sa.select(
+    sa.select(sa.func.count()).select_from(_recorded).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(_first_line).scalar_subquery(),
 )
 
 
-def on_idea_submitted(settings: Settings) -> Handler:
-    async def handle(delivery: Delivery[IdeaSubmitted]) -> None:
-        idea = delivery.event
-        submitted_at = delivery.envelope.occurred_at
-        await delivery.session.execute(
-            _OPEN_CASE,
-            {
-                "idea_id": idea.idea_id,
-                "correlation_id": delivery.envelope.correlation_id,
-                "submitted_at": submitted_at,
-                "due_on": contact_due_on(
-                    submitted_at.date(),
-                    settings.contact_target_working_days,
-                    ignore_public_holidays=settings.contact_ignore_public_holidays,
-                ),
-                **_text_of(idea),
-            },
-        )
+def on_idea_submitted(settings: Settings) -> OneStatement:
+    def params(envelope: Envelope[IdeaSubmitted]) -> dict[str, Any]:
+        idea = envelope.payload
+        submitted_at = envelope.occurred_at
+        return {
+            "idea_id": idea.idea_id,
+            "correlation_id": envelope.correlation_id,
+            "submitted_at": submitted_at,
+            "due_on": contact_due_on(
+                submitted_at.date(),
+                settings.contact_target_working_days,
+                ignore_public_holidays=settings.contact_ignore_public_holidays,
+            ),
+            **_text_of(idea),
+        }
 
-    return handle
+    return OneStatement(_OPEN_CASE, params)
 
 
 async def _locked_case(delivery: Delivery[Any], idea_id: Any) -> Any:
@@ -128,7 +144,7 @@ async def on_idea_withdrawn(delivery: Delivery[IdeaWithdrawn]) -> None:
     await record(delivery.session, idea.idea_id, "withdrawn", idea.author, reason=idea.reason)
 
 
-def handlers(settings: Settings) -> dict[type, Handler]:
+def handlers(settings: Settings) -> dict[type, Handler | OneStatement]:
     """The handlers of the review service, bound to its settings."""
     return {
         IdeaSubmitted: on_idea_submitted(settings),
