@@ -133,7 +133,7 @@ class SmtpMailer:
         message["To"] = to
         if self.reply_to:
             message["Reply-To"] = self.reply_to
-        message["Subject"] = Header(subject, "utf-8")
+        message["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
         message["Date"] = formatdate(usegmt=True)
         # One Message-ID per delivery: a receiving server can spot a resend as the same mail.
         message["Message-ID"] = f"<{delivery_id}@construisons.notifications>"
