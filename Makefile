@@ -23,7 +23,7 @@ migrate: env ## create each service's database if needed and apply its migration
 	@for s in $(SERVICES); do DATABASE_URL=$(PG_URL)/construisons_$$s $(UV) run --frozen python -m $$s migrate || exit 1; done
 
 run: migrate ## start the four services in the foreground (Ctrl-C stops them all)
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	for entry in $(SERVICE_PORTS); do \
 	  s=$${entry%%:*}; port=$${entry##*:}; \
 	  DATABASE_URL=$(PG_URL)/construisons_$$s $(UV) run --frozen python -m $$s serve --host $(HOST) --port $$port & \
