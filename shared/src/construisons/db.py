@@ -97,6 +97,12 @@ class Sessions:
             yield session
 
 
+async def autocommit(session: AsyncSession) -> None:
+    """Let each statement of a fresh session commit on its own: no BEGIN and no COMMIT, for
+    work that is one statement (atomic as every statement is). Call before its first one."""
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def create_sessionmaker(engine: AsyncEngine, *, producer: str) -> Sessions:
     """Sessions that know which service they write events for (see messaging.emit)."""
     maker = async_sessionmaker(engine, expire_on_commit=False, info={"producer": producer})

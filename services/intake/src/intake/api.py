@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from construisons.auth import CurrentAgent, Principal
-from construisons.db import SessionDep
+from construisons.db import SessionDep, autocommit
 from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn, Person
 from construisons.http import Line
 from construisons.messaging import emit, outbox_params
@@ -94,13 +94,13 @@ async def submit_idea(
     session: SessionDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Returns the idea and the most similar existing ones; with an Idempotency-Key the
     same agent's repeated request returns the first answer and creates nothing."""
     settings = settings_of(request)
     themes = check_themes(body.themes, settings.themes)
     idea_id = uuid.uuid4()
-    idea = {
+    idea: dict[str, Any] = {
         "title": body.title,
         "problem": body.problem,
         "solution": body.solution,
@@ -128,7 +128,7 @@ async def submit_idea(
     if idempotency_key is None:
         # One statement writes the idea and its event: atomic on its own, no transaction
         # to open and commit (two round trips fewer on the busiest route).
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        await autocommit(session)
         row, similar = await insert_idea(session, values, outbox, **limits)
         return Response(
             submitted_answer(row, similar, agent).model_dump_json(),

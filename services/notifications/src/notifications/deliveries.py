@@ -204,8 +204,8 @@ class DeliveryWorker:
                     if outcome["new_status"] == "sent":
                         sent += 1
                     elif outcome["unreachable"]:
-                        # The server itself is down: the rows not tried stay as they were,
-                        # and the next pass tries again, one mail at a time.
+                        # The server itself is down: the rows not tried stay as they were
+                        # for the next pass.
                         break
                 await conn.execute(_MARK, outcomes)
             if outcomes[-1]["unreachable"]:
