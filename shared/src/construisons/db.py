@@ -84,6 +84,7 @@ class Sessions:
 
     maker: async_sessionmaker[AsyncSession]
     gate: asyncio.Semaphore
+    producer: str
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
@@ -107,7 +108,7 @@ def create_sessionmaker(engine: AsyncEngine, *, producer: str) -> Sessions:
     """Sessions that know which service they write events for (see messaging.emit)."""
     maker = async_sessionmaker(engine, expire_on_commit=False, info={"producer": producer})
     size: int = engine.pool.size()  # type: ignore[attr-defined]
-    return Sessions(maker, asyncio.Semaphore(max(1, size - 1)))
+    return Sessions(maker, asyncio.Semaphore(max(1, size - 1)), producer)
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -130,6 +131,15 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+
+
+def sessions_dependency(request: Request) -> Sessions:
+    return request.app.state.sessionmaker  # type: ignore[no-any-return]
+
+
+# For a route that needs the database for a moment only: it opens a session around its
+# statements and holds no connection (nor a place in the queue) for the rest of the request.
+SessionsDep = Annotated[Sessions, Depends(sessions_dependency)]
 
 
 async def ensure_database(url: str) -> None:

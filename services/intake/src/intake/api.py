@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from construisons.auth import CurrentAgent, Principal
-from construisons.db import SessionDep, autocommit
+from construisons.db import SessionDep, SessionsDep, autocommit
 from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn, Person
 from construisons.http import Line
 from construisons.messaging import emit, outbox_params
@@ -91,7 +91,7 @@ async def list_themes(agent: CurrentAgent, request: Request) -> ThemesOut:
 async def submit_idea(
     body: IdeaIn,
     agent: CurrentAgent,
-    session: SessionDep,
+    sessions: SessionsDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -111,7 +111,7 @@ async def submit_idea(
         "show_author": body.show_author,
     }
     submitted = IdeaSubmitted(idea_id=idea_id, **idea, author=agent.person, manager=agent.manager)
-    _, outbox = outbox_params(submitted, producer=session.info["producer"], correlation_id=idea_id)
+    _, outbox = outbox_params(submitted, producer=sessions.producer, correlation_id=idea_id)
     values = {
         **idea,
         "id": idea_id,
@@ -128,15 +128,16 @@ async def submit_idea(
     if idempotency_key is None:
         # One statement writes the idea and its event: atomic on its own, no transaction
         # to open and commit (two round trips fewer on the busiest route).
-        await autocommit(session)
-        row, similar = await insert_idea(session, values, outbox, **limits)
+        async with sessions() as session:
+            await autocommit(session)
+            row, similar = await insert_idea(session, values, outbox, **limits)
         return Response(
             submitted_answer(row, similar, agent).model_dump_json(),
             status_code=status.HTTP_201_CREATED,
             headers=headers_of(idea_id, 1),
             media_type="application/json",
         )
-    async with session.begin():
+    async with sessions.begin() as session:
         replayed = await claim_idempotency_key(
             session, agent.sub, idempotency_key, settings.idempotency_key_ttl_hours
         )
