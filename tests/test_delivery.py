@@ -212,3 +212,31 @@ async def test_event_whose_handler_keeps_failing_is_dead_lettered_after_the_deli
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_ideas_posted_to_two_replicas_are_each_published_once_and_promptly(
+    testbed: TestBed, event_spy: EventSpy
+) -> None:
+    await testbed.migrate("intake", "replicas")
+    # Polling so rare that only the relays' own wake-ups can deliver within the test.
+    settings = testbed.settings(
+        IntakeSettings,
+        database_url=testbed.database_url("intake", "replicas"),
+        outbox_poll_interval=60.0,
+    )
+    async with serve(create_intake(settings)) as first, serve(create_intake(settings)) as second:
+
+        async def post(client: httpx.AsyncClient, n: int) -> str:
+            posted = await client.post(
+                "/ideas",
+                json={**IDEA, "title": f"Idée déposée sur deux répliques {n}"},
+                headers=testbed.auth(f"agent.replica.{n}"),
+            )
+            assert posted.status_code == 201, posted.text
+            return str(posted.json()["id"])
+
+        ids = await asyncio.gather(*(post((first, second)[n % 2], n) for n in range(30)))
+        for idea_id in ids:
+            await event_spy.wait_for(IdeaSubmitted, idea_id=idea_id, timeout=10)
+        await asyncio.sleep(0.5)
+        assert all(len(event_spy.of(IdeaSubmitted, idea_id=i)) == 1 for i in ids)

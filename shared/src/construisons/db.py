@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -71,6 +72,26 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800)
 
 
+class ServiceSession(Session):
+    """A service's session: once a transaction that wrote outbox rows commits, it wakes
+    the relay of its process (see `events_written`)."""
+
+
+@sa.event.listens_for(ServiceSession, "after_commit")
+def _wake_relay(session: Session) -> None:
+    if session.info.pop("events_written", False):
+        session.info["outbox_written"].set()
+
+
+def events_written(session: AsyncSession) -> None:
+    """Note that the session's last statement wrote outbox rows: the relay of this process
+    is woken once they are committed (at once for a session under `autocommit`)."""
+    if session.info.get("autocommit"):
+        session.info["outbox_written"].set()
+    else:
+        session.info["events_written"] = True
+
+
 @dataclass
 class Sessions:
     """The service's sessions, handed out in the order they are asked for, at most one fewer
@@ -85,6 +106,8 @@ class Sessions:
     maker: async_sessionmaker[AsyncSession]
     gate: asyncio.Semaphore
     producer: str
+    # Set when events this process wrote are committed; the outbox relay waits on it.
+    outbox_written: asyncio.Event
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
@@ -102,13 +125,20 @@ async def autocommit(session: AsyncSession) -> None:
     """Let each statement of a fresh session commit on its own: no BEGIN and no COMMIT, for
     work that is one statement (atomic as every statement is). Call before its first one."""
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    session.info["autocommit"] = True
 
 
 def create_sessionmaker(engine: AsyncEngine, *, producer: str) -> Sessions:
     """Sessions that know which service they write events for (see messaging.emit)."""
-    maker = async_sessionmaker(engine, expire_on_commit=False, info={"producer": producer})
+    outbox_written = asyncio.Event()
+    maker = async_sessionmaker(
+        engine,
+        sync_session_class=ServiceSession,
+        expire_on_commit=False,
+        info={"producer": producer, "outbox_written": outbox_written},
+    )
     size: int = engine.pool.size()  # type: ignore[attr-defined]
-    return Sessions(maker, asyncio.Semaphore(max(1, size - 1)), producer)
+    return Sessions(maker, asyncio.Semaphore(max(1, size - 1)), producer, outbox_written)
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -133,7 +163,8 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
 
 
-def sessions_dependency(request: Request) -> Sessions:
+async def sessions_dependency(request: Request) -> Sessions:
+    # A coroutine, though it awaits nothing: FastAPI runs a plain function in a thread.
     return request.app.state.sessionmaker  # type: ignore[no-any-return]
 
 

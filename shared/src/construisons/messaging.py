@@ -33,14 +33,12 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from construisons import events
-from construisons.db import Sessions, autocommit
-from construisons.listen import Listener
+from construisons.db import Sessions, autocommit, events_written
 from construisons.observability import bind_log_context, continued_trace, log_context, trace_headers
 from construisons.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-NOTIFY_CHANNEL = "construisons_outbox"
 # Any constant works: one relay per database publishes at a time, which keeps the order.
 RELAY_LOCK_KEY = 7_410_517
 
@@ -157,9 +155,6 @@ OUTBOX_INSERT = (
     )
     .returning(OUTBOX.c.id)
 )
-# The relay's wake-up call, delivered at commit; select it once in the statement writing rows.
-WAKE_RELAY = sa.func.pg_notify(NOTIFY_CHANNEL, "")
-_EMIT = sa.select(WAKE_RELAY).select_from(OUTBOX_INSERT.cte("emitted"))
 
 
 def outbox_params(
@@ -199,7 +194,8 @@ async def emit(
         causation_id=causation_id,
         headers=headers,
     )
-    await session.execute(_EMIT, params)
+    await session.execute(OUTBOX_INSERT, params)
+    events_written(session)
     return envelope
 
 
@@ -207,26 +203,25 @@ async def emit(
 class OutboxRelay:
     """Publishes pending outbox rows in order, marks them published, and never loses one.
 
-    It wakes on NOTIFY and polls as a fallback; a transaction-scoped advisory lock lets
-    several replicas run side by side with one publishing at a time.
+    It wakes when a transaction of its process that wrote events commits, and polls for
+    the rest; a transaction-scoped advisory lock lets several replicas run side by side
+    with one publishing at a time, and a replica finding the lock taken tries again
+    shortly (the holder may have read its batch before this replica's rows were written).
     """
 
     engine: AsyncEngine
     broker: RabbitBroker
     exchange: RabbitExchange
-    database_url: str
+    wake: asyncio.Event
     poll_interval: float = 1.0
+    lock_retry: float = 0.05
     batch_size: int = 500
     retention: timedelta = timedelta(days=7)
     publish_timeout: float = 10.0
     on_published: Callable[[list[str]], None] | None = None
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
-    _listener: Listener | None = None
 
     def start(self) -> None:
-        self._listener = Listener(self.database_url, {NOTIFY_CHANNEL: lambda _: self._wake.set()})
-        self._listener.start()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
@@ -234,17 +229,13 @@ class OutboxRelay:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        if self._listener is not None:
-            await self._listener.stop()
-            self._listener = None
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def _run(self) -> None:
         backoff = 0.0
         last_purge = datetime.min.replace(tzinfo=UTC)
         while True:
+            # Cleared before reading: rows committed from now on set it again.
+            self.wake.clear()
             try:
                 published = await self.publish_pending()
                 backoff = 0.0
@@ -255,22 +246,25 @@ class OutboxRelay:
                 log.warning("outbox relay: publish failed, retrying in %.1fs: %s", backoff, exc)
                 await asyncio.sleep(backoff * (0.8 + random.random() * 0.4))
                 continue
+            if published is None:
+                await asyncio.sleep(self.lock_retry)
+                continue
             if published >= self.batch_size:
                 continue
             if datetime.now(UTC) - last_purge > timedelta(hours=1):
                 await self.purge_published()
                 last_purge = datetime.now(UTC)
-            self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval)
             except TimeoutError:
                 pass
 
-    async def publish_pending(self) -> int:
-        """Publish one batch of pending rows; returns how many were published."""
+    async def publish_pending(self) -> int | None:
+        """Publish one batch of pending rows; returns how many were published, None when
+        another replica holds the lock."""
         async with self.engine.begin() as conn:
             if not await conn.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY))):
-                return 0
+                return None
             rows = (
                 await conn.execute(
                     sa.select(

@@ -93,7 +93,7 @@ def create_service_app(
         engine=engine,
         broker=broker,
         exchange=topology.exchange,
-        database_url=settings.database_url,
+        wake=sessionmaker.outbox_written,
         poll_interval=settings.outbox_poll_interval,
         batch_size=settings.outbox_batch_size,
         retention=timedelta(days=settings.outbox_retention_days),

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSON, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from construisons.messaging import OUTBOX_INSERT, WAKE_RELAY
+from construisons.db import events_written
+from construisons.messaging import OUTBOX_INSERT
 from intake.domain import InvalidCursor, decode_cursor, encode_cursor
 from intake.tables import comments, idea_timeline, ideas, supports
 
@@ -226,7 +227,6 @@ _INSERTED = (
 _EMITTED = OUTBOX_INSERT.cte("emitted")
 _SUBMIT = sa.select(
     _INSERTED,
-    WAKE_RELAY.label("relay_woken"),
     sa.type_coerce(
         sa.select(
             sa.func.coalesce(
@@ -278,6 +278,7 @@ async def insert_idea(
         **_similar_params(values["title"], limit=similar_limit, window=similar_window),
     }
     row = (await session.execute(_SUBMIT, params)).one()
+    events_written(session)
     return row, best_similar(row.similar, similar_limit)
 
 
