@@ -12,6 +12,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from construisons.db import DRIVER_CONNECTION_ERRORS
 from construisons.rules import RuleViolation
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RuleViolation, _rule_violation)
     app.add_exception_handler(sa_exc.DBAPIError, _database_unavailable)
     app.add_exception_handler(sa_exc.TimeoutError, _database_unavailable)
-    app.add_exception_handler(OSError, _database_unavailable)
+    for error in DRIVER_CONNECTION_ERRORS:
+        app.add_exception_handler(error, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic
 
+import asyncpg
 import sqlalchemy as sa
 from faststream.exceptions import RejectMessage
 from faststream.message import StreamMessage
@@ -29,11 +30,11 @@ from faststream.rabbit import (
     RabbitQueue,
 )
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from construisons import events
-from construisons.db import Sessions, autocommit, events_written
+from construisons.db import DriverStatement, Sessions, autocommit, driver_connection, events_written
 from construisons.observability import bind_log_context, continued_trace, log_context, trace_headers
 from construisons.settings import ServiceSettings
 
@@ -199,6 +200,24 @@ async def emit(
     return envelope
 
 
+# The relay's statements, run by the driver on each batch (see db.DriverStatement).
+_RELAY_LOCK = DriverStatement.compile(
+    sa.select(sa.func.pg_try_advisory_xact_lock(sa.literal(RELAY_LOCK_KEY, sa.BigInteger)))
+)
+_PENDING = DriverStatement.compile(
+    sa.select(OUTBOX.c.id, OUTBOX.c.event_id, OUTBOX.c.routing_key, OUTBOX.c.body, OUTBOX.c.headers)
+    .where(OUTBOX.c.published_at.is_(None))
+    .order_by(OUTBOX.c.id)
+    .limit(sa.bindparam("batch_size", type_=sa.Integer))
+    .with_for_update(skip_locked=True)
+)
+_PUBLISHED = DriverStatement.compile(
+    sa.update(OUTBOX)
+    .where(OUTBOX.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.BigInteger))))
+    .values(published_at=sa.func.now())
+)
+
+
 @dataclass
 class OutboxRelay:
     """Publishes pending outbox rows in order, marks them published, and never loses one.
@@ -262,54 +281,38 @@ class OutboxRelay:
     async def publish_pending(self) -> int | None:
         """Publish one batch of pending rows; returns how many were published, None when
         another replica holds the lock."""
-        async with self.engine.begin() as conn:
-            if not await conn.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY))):
+        async with driver_connection(self.engine) as conn, conn.transaction():
+            if not await conn.fetchval(_RELAY_LOCK.sql, *_RELAY_LOCK.args({})):
                 return None
-            rows = (
-                await conn.execute(
-                    sa.select(
-                        OUTBOX.c.id,
-                        OUTBOX.c.event_id,
-                        OUTBOX.c.routing_key,
-                        OUTBOX.c.body,
-                        OUTBOX.c.headers,
-                    )
-                    .where(OUTBOX.c.published_at.is_(None))
-                    .order_by(OUTBOX.c.id)
-                    .limit(self.batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = await conn.fetch(_PENDING.sql, *_PENDING.args({"batch_size": self.batch_size}))
             if not rows:
                 return 0
             # Many publishes in flight, confirms awaited together: in order on the channel.
             await asyncio.gather(*(self._publish(row) for row in rows))
             await conn.execute(
-                sa.update(OUTBOX)
-                .where(OUTBOX.c.id.in_([row.id for row in rows]))
-                .values(published_at=sa.func.now())
+                _PUBLISHED.sql, *_PUBLISHED.args({"ids": [row["id"] for row in rows]})
             )
         if self.on_published is not None:
-            self.on_published([row.routing_key for row in rows])
+            self.on_published([row["routing_key"] for row in rows])
         return len(rows)
 
-    async def _publish(self, row: sa.Row[Any, Any, Any, Any, Any]) -> None:
-        correlation_id = str(json.loads(row.body)["correlation_id"])
-        with continued_trace(row.headers):
+    async def _publish(self, row: asyncpg.Record) -> None:
+        correlation_id = str(json.loads(row["body"])["correlation_id"])
+        with continued_trace(row["headers"]):
             await self._send(row, correlation_id)
 
-    async def _send(self, row: sa.Row[Any, Any, Any, Any, Any], correlation_id: str) -> None:
+    async def _send(self, row: asyncpg.Record, correlation_id: str) -> None:
         await self.broker.publish(
-            row.body,
+            row["body"],
             exchange=self.exchange,
-            routing_key=row.routing_key,
+            routing_key=row["routing_key"],
             persist=True,
             mandatory=True,
-            message_id=str(row.event_id),
+            message_id=str(row["event_id"]),
             correlation_id=correlation_id,
-            message_type=row.routing_key,
+            message_type=row["routing_key"],
             content_type="application/json",
-            headers=row.headers or None,
+            headers=row["headers"] or None,
             timeout=self.publish_timeout,
         )
 

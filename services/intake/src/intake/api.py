@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from construisons.auth import CurrentAgent, Principal
-from construisons.db import SessionDep, SessionsDep, autocommit
+from construisons.db import SessionDep, SessionsDep
 from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn, Person
 from construisons.http import Line
 from construisons.messaging import emit, outbox_params
@@ -40,6 +40,8 @@ from intake.queries import (
     fetch_timeline,
     find_similar,
     insert_idea,
+    insert_idea_alone,
+    submit_params,
 )
 from intake.schemas import (
     CleanLine,
@@ -121,16 +123,15 @@ async def submit_idea(
         "manager": agent.manager.model_dump() if agent.manager else None,
         "correlation_id": idea_id,
     }
-    limits = {
-        "similar_limit": settings.similar_limit,
-        "similar_window": settings.similar_window_on_submit,
-    }
+    params = submit_params(
+        values,
+        outbox,
+        similar_limit=settings.similar_limit,
+        similar_window=settings.similar_window_on_submit,
+    )
     if idempotency_key is None:
-        # One statement writes the idea and its event: atomic on its own, no transaction
-        # to open and commit (two round trips fewer on the busiest route).
-        async with sessions() as session:
-            await autocommit(session)
-            row, similar = await insert_idea(session, values, outbox, **limits)
+        # One statement writes the idea and its event: atomic on its own.
+        row, similar = await insert_idea_alone(sessions, params, settings.similar_limit)
         return Response(
             submitted_answer(row, similar, agent).model_dump_json(),
             status_code=status.HTTP_201_CREATED,
@@ -143,7 +144,7 @@ async def submit_idea(
         )
         if replayed is not None:
             return replayed
-        row, similar = await insert_idea(session, values, outbox, **limits)
+        row, similar = await insert_idea(session, params, settings.similar_limit)
         # Serialised once, here: the same body answers a replay of the Idempotency-Key.
         answer = submitted_answer(row, similar, agent).model_dump(mode="json")
         await session.execute(

@@ -15,9 +15,10 @@ from intake.consumers import HANDLERS
 def _plan_each_search(dbapi_connection: Any, _record: Any) -> None:
     # A generic plan (reused after five runs of a prepared statement) cannot know how common
     # the searched words are; planning each search keeps the right index for each query.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET plan_cache_mode = force_custom_plan")
-    cursor.close()
+    # Run on asyncpg itself: through a cursor it would open a transaction left pending.
+    dbapi_connection.run_async(
+        lambda connection: connection.execute("SET plan_cache_mode = force_custom_plan")
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
