@@ -77,11 +77,18 @@ async def test_french_search_ignores_accents_and_follows_stemming(board: Board) 
     ]
     assert await _titles(board, author, directorate=directorate, q="piscine") == []
     # Search syntax an agent may type never breaks the board.
-    for odd in ('"jardins', "jardins OR -", "& | ! :*", "'"):
+    for odd in ('"jardins', "jardins OR -", "& | ! :*", "'", "\\'", "'); DROP TABLE ideas; --"):
         response = await board.client.get(
             "/ideas", params={"q": odd, "directorate": directorate}, headers=author.headers
         )
         assert response.status_code == 200, odd
+    # Quotes are the searched text's own, whatever follows them.
+    assert await _titles(board, author, directorate=directorate, q="l'école") == [
+        "Des jardins pour les écoles du département"
+    ]
+    assert await _titles(board, author, directorate=directorate, q="jardins') OR ('1'='1") == [
+        "Des jardins pour les écoles du département"
+    ]
 
 
 async def test_board_sorts_by_support_and_by_latest_change(board: Board) -> None:

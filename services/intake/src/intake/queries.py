@@ -33,9 +33,17 @@ def _supported_by(viewer_sub: str) -> sa.ColumnElement[bool]:
 
 
 def french_query(text: str) -> sa.ColumnElement[Any]:
-    """A tsquery from what an agent typed: French stemming, accents ignored."""
+    """A tsquery from what an agent typed: French stemming, accents ignored.
+
+    The text goes into the statement as a literal (escaped), not as a parameter: each
+    search is then planned knowing its words. A plan made for any words (PostgreSQL's
+    generic plan, reused once a prepared statement has run five times) cannot tell rare
+    words, best found through the full-text index, from common ones, best found walking
+    the newest ideas, and the wrong choice grows with the board.
+    """
     return sa.func.websearch_to_tsquery(
-        sa.literal_column("'french'::regconfig"), sa.func.immutable_unaccent(text)
+        sa.literal_column("'french'::regconfig"),
+        sa.func.immutable_unaccent(sa.bindparam(None, text, type_=sa.Text, literal_execute=True)),
     )
 
 
