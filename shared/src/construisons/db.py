@@ -85,21 +85,19 @@ def _wake_relay(session: Session) -> None:
 
 
 def events_written(session: AsyncSession) -> None:
-    """Note that the session's last statement wrote outbox rows: the relay of this process
-    is woken once they are committed (at once for a session under `autocommit`)."""
-    if session.info.get("autocommit"):
-        session.info["outbox_written"].set()
-    else:
-        session.info["events_written"] = True
+    """Note that the session's transaction wrote outbox rows: the relay of this process is
+    woken once they are committed."""
+    session.info["events_written"] = True
 
 
 @dataclass(frozen=True)
 class DriverStatement:
     """A constant statement compiled once by SQLAlchemy and run by asyncpg itself.
 
-    For the busiest route only: SQLAlchemy's execution layers (execution context, result,
-    the greenlet hops of its asyncio bridge) cost a submission about 0.5 ms of CPU, more
-    than asyncpg's whole run of the statement. Parameters go through their types' bind
+    For the busiest statements only (a submission, the outbox relay's, the consumers'
+    one-statement handlers): SQLAlchemy's execution layers (execution context, result, the
+    greenlet hops of its asyncio bridge) cost a submission about 0.5 ms of CPU, more than
+    asyncpg's whole run of the statement. Parameters go through their types' bind
     processors, as SQLAlchemy would send them; rows come back as asyncpg records, JSON
     decoded by the codecs SQLAlchemy set on the connection.
     """
@@ -124,6 +122,7 @@ class DriverStatement:
         return cls(compiled.string, tuple(compiled.positiontup), fixed, processors)
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments for asyncpg, from named parameters."""
         values = {**self.fixed, **params}
         processors = self.processors
         return [
@@ -192,13 +191,6 @@ DRIVER_CONNECTION_ERRORS = (
     asyncpg.PostgresConnectionError,
     asyncpg.OperatorInterventionError,
 )
-
-
-async def autocommit(session: AsyncSession) -> None:
-    """Let each statement of a fresh session commit on its own: no BEGIN and no COMMIT, for
-    work that is one statement (atomic as every statement is). Call before its first one."""
-    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    session.info["autocommit"] = True
 
 
 def create_sessionmaker(engine: AsyncEngine, *, producer: str) -> Sessions:
