@@ -234,8 +234,6 @@ class OutboxRelay:
     wake: asyncio.Event
     poll_interval: float = 1.0
     lock_retry: float = 0.05
-    # Under load, the pause that lets a batch gather more events (see _run).
-    linger: float = 0.01
     batch_size: int = 500
     retention: timedelta = timedelta(days=7)
     publish_timeout: float = 10.0
@@ -279,11 +277,6 @@ class OutboxRelay:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval)
             except TimeoutError:
                 pass
-            if published > 1:
-                # Events came faster than batches went: each batch costs five round trips
-                # and a few hundred microseconds of CPU whatever its size, so let the next
-                # one gather more (a single event at a time is published at once).
-                await asyncio.sleep(self.linger)
 
     async def publish_pending(self) -> int | None:
         """Publish one batch of pending rows; returns how many were published, None when
