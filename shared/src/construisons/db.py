@@ -144,9 +144,16 @@ class Sessions:
 
     maker: async_sessionmaker[AsyncSession]
     gate: asyncio.Semaphore
-    producer: str
-    # Set when events this process wrote are committed; the outbox relay waits on it.
-    outbox_written: asyncio.Event
+
+    @property
+    def producer(self) -> str:
+        """The service whose events these sessions write (see messaging.emit)."""
+        return self.maker.kw["info"]["producer"]  # type: ignore[no-any-return]
+
+    @property
+    def outbox_written(self) -> asyncio.Event:
+        """Set when events this process wrote are committed; the outbox relay waits on it."""
+        return self.maker.kw["info"]["outbox_written"]  # type: ignore[no-any-return]
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
@@ -195,15 +202,14 @@ DRIVER_CONNECTION_ERRORS = (
 
 def create_sessionmaker(engine: AsyncEngine, *, producer: str) -> Sessions:
     """Sessions that know which service they write events for (see messaging.emit)."""
-    outbox_written = asyncio.Event()
     maker = async_sessionmaker(
         engine,
         sync_session_class=ServiceSession,
         expire_on_commit=False,
-        info={"producer": producer, "outbox_written": outbox_written},
+        info={"producer": producer, "outbox_written": asyncio.Event()},
     )
     size: int = engine.pool.size()  # type: ignore[attr-defined]
-    return Sessions(maker, asyncio.Semaphore(max(1, size - 1)), producer, outbox_written)
+    return Sessions(maker, asyncio.Semaphore(max(1, size - 1)))
 
 
 def asyncpg_dsn(url: str) -> str:
