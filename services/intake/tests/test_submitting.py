@@ -205,3 +205,22 @@ async def test_submission_answers_with_the_closest_existing_ideas(board: Board) 
     assert similar[0]["id"] == original["id"]
     assert 0 < similar[0]["score"] <= 1
     assert response.json()["id"] not in [s["id"] for s in similar]
+
+
+async def test_the_near_duplicate_comes_first_among_many_recent_ideas_sharing_a_word(
+    board: Board,
+) -> None:
+    word = unique("Saleuse").replace(".", "")
+    original = await board.submit(board.agent(), title=f"{word} des routes départementales")
+    for _ in range(25):
+        await board.submit(board.agent(), title=f"{word} {unique('modèle')}")
+    response = await board.client.post(
+        "/ideas",
+        json=idea_body(title=f"{word} pour les routes départementales"),
+        headers=board.agent().headers,
+    )
+    assert response.status_code == 201
+    similar = response.json()["similar"]
+    assert [s["id"] for s in similar][:1] == [original["id"]]
+    assert len(similar) == 5
+    assert similar[0]["score"] > similar[1]["score"]

@@ -149,7 +149,6 @@ _SIMILAR_RANKING = """
      ORDER BY score DESC, c.created_at DESC
      LIMIT :sim_limit
 """
-_SIMILAR_QUICK = _SIMILAR_TERMS + _SIMILAR_RANKING
 _SIMILAR_THOROUGH = _SIMILAR_TERMS + _ALL_WORDS_BRANCH + _SIMILAR_RANKING
 
 
@@ -165,7 +164,6 @@ def _similar_select(sql: str) -> sa.TextualSelect:
 
 # Built once: a statement constructed on each request costs more CPU than running it.
 _THOROUGH = _similar_select(_SIMILAR_THOROUGH)
-_QUICK = _similar_select(_SIMILAR_QUICK).cte("similar")
 
 
 def _similar_params(text: str, *, limit: int, window: int) -> dict[str, Any]:
@@ -234,35 +232,17 @@ _INSERTED = (
     .cte("inserted")
 )
 _EMITTED = OUTBOX_INSERT.cte("emitted")
-_SUBMIT = sa.select(
-    _INSERTED,
-    sa.type_coerce(
-        sa.select(
-            sa.func.coalesce(
-                sa.func.json_agg(
-                    aggregate_order_by(
-                        sa.func.json_build_object(
-                            "id",
-                            _QUICK.c.id,
-                            "title",
-                            _QUICK.c.title,
-                            "status",
-                            _QUICK.c.status,
-                            "score",
-                            _QUICK.c.score,
-                        ),
-                        _QUICK.c.score.desc(),
-                        _QUICK.c.created_at.desc(),
-                    )
-                ),
-                sa.literal_column("'[]'::json"),
-            )
-        )
-        .select_from(_QUICK)
-        .scalar_subquery(),
-        JSON,
-    ).label("similar"),
-).select_from(_INSERTED.join(_EMITTED, sa.true()))
+# The similar ideas, from a function of the database (migration 0005) so that PostgreSQL
+# plans that part once per connection, not once per submission.
+_SIMILAR_ON_SUBMIT = sa.func.similar_ideas_on_submit(
+    sa.bindparam("sim_text", type_=sa.Text),
+    sa.bindparam("sim_window", type_=sa.Integer),
+    sa.bindparam("sim_limit", type_=sa.Integer),
+    type_=JSON,
+)
+_SUBMIT = sa.select(_INSERTED, _SIMILAR_ON_SUBMIT.label("similar")).select_from(
+    _INSERTED.join(_EMITTED, sa.true())
+)
 
 
 # The busiest statement, run by the driver itself on the route without Idempotency-Key.
@@ -289,9 +269,11 @@ async def insert_idea(
     one statement (parameters from `submit_params`) inside the session's transaction: the
     search reads the board as it was before the insert.
 
-    The search is the quick form: same title (any age, by index) and, among the
-    `similar_window` most recent ideas, those holding any of the words; its cost does not
-    grow with the board, which keeps it affordable on each submission.
+    The search is the quick form, in the database's similar_ideas_on_submit (migration
+    0005): same title (any age, by index) and, among the `similar_window` most recent ideas,
+    those holding any of the words; trigram similarity ranks only those sharing the most
+    words. Its cost does not grow with the board, which keeps it affordable on each
+    submission.
     """
     row = (await session.execute(_SUBMIT, params)).one()
     events_written(session)
