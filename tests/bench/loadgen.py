@@ -111,7 +111,7 @@ def _headers(token: str | None, *, json_body: bool) -> bytes:
     return "".join(lines).encode()
 
 
-def _percentile(values: Sequence[float], fraction: float) -> float | None:
+def percentile(values: Sequence[float], fraction: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
@@ -122,9 +122,9 @@ def _percentile(values: Sequence[float], fraction: float) -> float | None:
 def _summary(latencies: Sequence[float]) -> dict[str, float | None]:
     ms = [v * 1000 for v in latencies]
     return {
-        "p50_ms": _percentile(ms, 0.50),
-        "p90_ms": _percentile(ms, 0.90),
-        "p99_ms": _percentile(ms, 0.99),
+        "p50_ms": percentile(ms, 0.50),
+        "p90_ms": percentile(ms, 0.90),
+        "p99_ms": percentile(ms, 0.99),
         "max_ms": max(ms) if ms else None,
     }
 
@@ -231,6 +231,8 @@ async def closed(config: dict[str, Any]) -> dict[str, Any]:
         "first_send_wall": first_send_wall,
         "last_response_wall": last_response_wall,
         **_summary(latencies),
+        # Raw latencies on request, for a caller that merges several runs' percentiles.
+        **({"latencies_ms": [v * 1000 for v in latencies]} if config.get("raw") else {}),
         "loadgen": cpu,
     }
 

@@ -40,6 +40,7 @@ from urllib.parse import quote
 import aio_pika
 import asyncpg
 import httpx
+import loadgen
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -78,6 +79,7 @@ class Sizes:
     concurrency: int
     submit_warmup: float
     submit_seconds: float
+    submit_rounds: int
     backlog: int
     journey_ideas: int
     steady_rate: float
@@ -88,8 +90,8 @@ class Sizes:
     probe_iterations: int
 
 
-FULL = Sizes(64, 3.0, 20.0, 20_000, 10_000, 50.0, 60.0, 1_000, 100_000, 20, 200)
-SMOKE = Sizes(64, 0.3, 1.0, 200, 100, 20.0, 1.0, 600, 1_200, 2, 10)
+FULL = Sizes(64, 3.0, 20.0, 2, 20_000, 10_000, 50.0, 60.0, 1_000, 100_000, 20, 200)
+SMOKE = Sizes(64, 0.3, 1.0, 1, 200, 100, 20.0, 1.0, 600, 1_200, 2, 10)
 
 
 @dataclass
@@ -677,11 +679,10 @@ class Bench:
             "bodies": IDEAS,
             "concurrency": s.concurrency,
             "warmup": s.submit_warmup,
-            "duration": s.submit_seconds,
             "author_prefix": "bench.s1.",
+            "raw": True,
         }
         timeout = s.submit_warmup + s.submit_seconds + 60
-        results = {}
         port = free_port()
         servers = {
             "baseline": self.spawn(
@@ -693,35 +694,46 @@ class Bench:
             "intake": self.serve("intake", self.envs[(1, "intake")]),
         }
         # Both start together (starting is most of a smoke run's time); each is then loaded
-        # alone, the other idle or stopped.
+        # alone, the other idle.
         try:
             await asyncio.gather(*(self.ready(process) for process in servers.values()))
         except BaseException:
             self.stop(*servers.values())
             raise
-        for name, process in servers.items():
-            try:
-                log(f"s1: {name}: {s.concurrency} connections, {s.submit_seconds:g} s")
+        # Rounds in the order A B B A, each server loaded alone while the other idles:
+        # a machine that gets faster or slower during the run moves both alike.
+        order = [
+            name
+            for r in range(s.submit_rounds)
+            for name in (list(servers) if r % 2 == 0 else list(servers)[::-1])
+        ]
+        rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
+        try:
+            for name in order:
+                process = servers[name]
+                seconds = s.submit_seconds / s.submit_rounds
+                log(f"s1: {name}: {s.concurrency} connections, {seconds:g} s")
+                database = self.envs[(1, name)]["DATABASE_URL"].rsplit("/", 1)[1]
                 cpu_before = proc_cpu_seconds(process.pid) or 0.0
+                backends_before = await self.backends_cpu_seconds(database)
                 machine_before = machine_cpu_seconds()
-                result = await self.loadgen({**config, "port": process.port}, timeout)
+                result = await self.loadgen(
+                    {**config, "port": process.port, "duration": seconds}, timeout
+                )
                 busy, total = (
                     b - a for a, b in zip(machine_before, machine_cpu_seconds(), strict=True)
                 )
-                cpu = (proc_cpu_seconds(process.pid) or 0.0) - cpu_before
-                wall = s.submit_warmup + s.submit_seconds
-                result["server_cpu_percent_of_one_core"] = 100 * cpu / wall
+                result["server_cpu"] = (proc_cpu_seconds(process.pid) or 0.0) - cpu_before
                 # The database's backends were all opened by this server during this run.
-                database = self.envs[(1, name)]["DATABASE_URL"].rsplit("/", 1)[1]
-                result["postgres_cpu_percent_of_one_core"] = (
-                    100 * await self.backends_cpu_seconds(database) / wall
-                )
-                result["machine_busy_percent"] = 100 * busy / total if total else None
-            finally:
-                self.stop(process)
-            if not result["ok"]:
-                raise RuntimeError(f"{name}: no 201 at all: {result['statuses']}")
-            results[name] = result
+                result["postgres_cpu"] = await self.backends_cpu_seconds(database) - backends_before
+                result["machine_busy"], result["machine_total"] = busy, total
+                result["wall"] = s.submit_warmup + seconds
+                if not result["ok"]:
+                    raise RuntimeError(f"{name}: no 201 at all: {result['statuses']}")
+                rounds[name].append(result)
+        finally:
+            self.stop(*servers.values())
+        results = {name: merged_rounds(runs) for name, runs in rounds.items()}
         self.details["s1"] = results
         ours, base = results["intake"], results["baseline"]
         throughput = at_least_times(
@@ -1313,6 +1325,40 @@ async def seed_ideas(database_url: str, already: int, count: int) -> list[str]:
     finally:
         await conn.close()
     return [name for name, _ in pairs]
+
+
+def merged_rounds(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One server's scenario-1 rounds as one result: counts and CPU summed, percentiles
+    of all the latencies together."""
+    latencies = sorted(v for run in runs for v in run.pop("latencies_ms"))
+    wall = sum(run["wall"] for run in runs)
+    seconds = sum(run["seconds"] for run in runs)
+    machine_total = sum(run["machine_total"] for run in runs)
+    statuses: dict[str, int] = {}
+    for run in runs:
+        for code, n in run["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + n
+    loadgen_cpu = sum(run["loadgen"].get("cpu_seconds", 0.0) for run in runs)
+    loadgen_wall = sum(run["loadgen"].get("wall_seconds", 0.0) for run in runs)
+    return {
+        "rounds": runs,
+        "ok": sum(run["ok"] for run in runs),
+        "statuses": statuses,
+        "seconds": seconds,
+        "throughput": sum(run["ok"] for run in runs) / seconds,
+        "p50_ms": loadgen.percentile(latencies, 0.50),
+        "p99_ms": loadgen.percentile(latencies, 0.99),
+        "server_cpu_percent_of_one_core": 100 * sum(run["server_cpu"] for run in runs) / wall,
+        "postgres_cpu_percent_of_one_core": 100 * sum(run["postgres_cpu"] for run in runs) / wall,
+        "machine_busy_percent": (
+            100 * sum(run["machine_busy"] for run in runs) / machine_total
+            if machine_total
+            else None
+        ),
+        "loadgen": {
+            "cpu_percent_of_one_core": 100 * loadgen_cpu / loadgen_wall if loadgen_wall else 0.0
+        },
+    }
 
 
 # --- report ---------------------------------------------------------------------------

@@ -10,7 +10,8 @@ order to choose, and sequential scans are ruled out inside the function.
 
 Trigram similarity is the costly part of the ranking (about 7 microseconds per candidate).
 It is computed only for the candidates that share the most words with the text, as many as
-the answer asks for and five more.
+the answer asks for and five more. Each idea comes once, best first: the answer is the
+function's whole result.
 
 Revision ID: 0005
 Revises: 0004
@@ -44,9 +45,9 @@ def upgrade() -> None:
             -- tsquery::text is a valid tsquery: swapping its ANDs for ORs keeps it valid.
             q_any tsquery := CASE WHEN numnode(q_all) > 0
                                   THEN replace(q_all::text, ' & ', ' | ')::tsquery END;
-            lexemes text[] := ARRAY(SELECT DISTINCT lexeme
-                                      FROM unnest(to_tsvector('french'::regconfig,
-                                                              immutable_unaccent(sim_text))));
+            -- a tsvector holds each lexeme once
+            lexemes text[] := tsvector_to_array(to_tsvector('french'::regconfig,
+                                                            immutable_unaccent(sim_text)));
         BEGIN
             RETURN (
                 WITH candidates AS (
@@ -61,13 +62,17 @@ def upgrade() -> None:
                       WHERE r.search @@ q_any)
                 ),
                 most_words AS (
-                    -- the words found: the idea's lexemes less those left once the text's
+                    -- each idea once (both branches may find it), with the share of the
+                    -- words found: the idea's lexemes less those left once the text's
                     -- are deleted
-                    SELECT c.*,
-                           (length(c.search) - length(ts_delete(c.search, lexemes)))::float
-                               / greatest(cardinality(lexemes), 1) AS share
-                      FROM candidates c
-                     ORDER BY share DESC, c.created_at DESC
+                    SELECT *
+                      FROM (SELECT DISTINCT ON (c.id) c.*,
+                                   (length(c.search)
+                                    - length(ts_delete(c.search, lexemes)))::float
+                                       / greatest(cardinality(lexemes), 1) AS share
+                              FROM candidates c
+                             ORDER BY c.id) AS d
+                     ORDER BY share DESC, created_at DESC
                      LIMIT sim_limit + 5
                 ),
                 ranked AS (
@@ -82,6 +87,7 @@ def upgrade() -> None:
                                          ORDER BY score DESC, created_at DESC),
                                 '[]'::json)
                   FROM ranked
+                 WHERE score > 0
             );
         END
         $fn$

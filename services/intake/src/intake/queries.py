@@ -258,7 +258,10 @@ def submit_params(
     return {
         **{f"new_{name}": value for name, value in values.items()},
         **outbox,
-        **_similar_params(values["title"], limit=similar_limit, window=similar_window),
+        # The function answers each idea once, best first: no more rows than shown.
+        "sim_text": values["title"],
+        "sim_window": similar_window,
+        "sim_limit": similar_limit,
     }
 
 
