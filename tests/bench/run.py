@@ -1108,8 +1108,7 @@ class Bench:
             base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}
         ) as client:
             for name in ("GET /ideas first page", "full-text search", "similar ideas"):
-                path = requests[name]
-                response = await client.get(path)
+                response = await client.get(str(requests[name]))
                 items, _ = page_of(response)
                 if response.status_code != 200 or items is None:
                     notes.append(f"{name} unavailable ({response.status_code})")
@@ -1117,7 +1116,8 @@ class Bench:
                 elif not items:
                     notes.append(f"{name} returned nothing")
             if requests["GET /ideas first page"] is not None:
-                path, skipped, pages = "/ideas", 0, 0
+                path: str | None = "/ideas"
+                skipped, pages = 0, 0
                 while skipped < 500 and path is not None:
                     items, next_path = page_of(await client.get(path))
                     skipped += len(items or [])
@@ -1212,7 +1212,7 @@ _ACTIONS = [
 ]  # fmt: skip
 
 
-def idea_bodies(count: int) -> list[dict[str, str]]:
+def idea_bodies(count: int) -> list[dict[str, Any]]:
     """`count` different valid bodies for POST /ideas, from the seeding vocabulary."""
     return [
         {
@@ -1311,8 +1311,7 @@ async def seed_ideas(database_url: str, already: int, count: int) -> list[str]:
     from intake.tables import metadata
 
     table = metadata.tables["ideas"]
-    pairs = [(c.name, _seed_expression(c)) for c in table.columns]
-    pairs = [(name, expr) for name, expr in pairs if expr is not None]
+    pairs = [(c.name, expr) for c in table.columns if (expr := _seed_expression(c)) is not None]
     columns = ", ".join(f'"{name}"' for name, _ in pairs)
     values = ", ".join(expr for _, expr in pairs)
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
