@@ -168,10 +168,15 @@ class Sessions:
             yield session
 
     @asynccontextmanager
-    async def driver(self) -> AsyncIterator[asyncpg.Connection]:
-        """`driver_connection` of the sessions' engine, in turn with the sessions."""
+    async def driver(self, *, writes_events: bool = False) -> AsyncIterator[asyncpg.Connection]:
+        """`driver_connection` of the sessions' engine, in turn with the sessions.
+
+        `writes_events`: the block's statements write outbox rows (each commits as it runs,
+        with no session to see it), so the relay is woken once the block is through."""
         async with self.gate, driver_connection(self.maker.kw["bind"]) as connection:
             yield connection
+        if writes_events:
+            self.outbox_written.set()
 
 
 @asynccontextmanager

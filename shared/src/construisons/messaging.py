@@ -363,7 +363,8 @@ class OneStatement:
     already handled). `params` gives the statement's own parameters for an envelope; the
     consumer adds the inbox's. A BEGIN and a COMMIT fewer per message (and no statement
     waiting on the previous one): on review's busiest event, a third of its CPU. The
-    statement is compiled once and run by the driver (see db.DriverStatement).
+    statement is compiled once and run by the driver (see db.DriverStatement); it writes
+    no outbox rows (the relay would only find them at its next poll).
     """
 
     statement: sa.Executable

@@ -288,9 +288,8 @@ async def insert_idea_alone(
 ) -> tuple[Any, list[dict[str, Any]]]:
     """`insert_idea` as a statement of its own, committed as it runs (no transaction to
     open and commit: two round trips fewer), through the driver (see DriverStatement)."""
-    async with sessions.driver() as connection:
+    async with sessions.driver(writes_events=True) as connection:
         record = await connection.fetchrow(SUBMIT.sql, *SUBMIT.args(params))
-    sessions.outbox_written.set()
     row = SimpleNamespace(**record)
     return row, best_similar(row.similar, similar_limit)
 
