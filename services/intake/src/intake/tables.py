@@ -7,8 +7,9 @@ from construisons.db import new_metadata
 
 metadata = new_metadata()
 
-# `immutable_unaccent` is created by migration 0002: unaccent() itself is only STABLE, and
-# generated columns and index expressions need an IMMUTABLE function.
+# `immutable_unaccent` is created by migration 0002 (in PL/pgSQL since 0006): unaccent()
+# itself is only STABLE, and generated columns and index expressions need an IMMUTABLE
+# function.
 SEARCH_VECTOR = (
     "setweight(to_tsvector('french'::regconfig, immutable_unaccent(title)), 'A') || "
     "setweight(to_tsvector('french'::regconfig, immutable_unaccent("
