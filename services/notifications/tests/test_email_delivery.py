@@ -5,8 +5,12 @@ import re
 import uuid
 from typing import Any
 
+import asyncpg
+
 from construisons import events as ev
+from construisons.db import DriverStatement, asyncpg_dsn
 from construisons.testing import eventually
+from notifications.deliveries import DIGEST_CLAIM, DUE_CLAIM
 
 
 def _submitted(h: Any, title: str = "Navette entre les sites") -> ev.IdeaSubmitted:
@@ -158,3 +162,35 @@ async def test_only_the_innovation_team_sees_and_retries_deliveries(harness: Any
     assert (await harness.client.get("/deliveries", headers=invalid)).status_code == 401
     bad_status = await harness.client.get("/deliveries?status=lost", headers=harness.team)
     assert bad_status.status_code == 422
+
+
+async def test_due_mails_are_found_by_their_index_however_the_claim_is_planned(
+    harness: Any,
+) -> None:
+    # A sender's claim is a prepared statement: after a few runs PostgreSQL may plan it
+    # once for any parameters. That plan must still reach the due mails through the index
+    # of pending deliveries, not by reading every delivery ever made.
+    connection = await asyncpg.connect(asyncpg_dsn(harness.testbed.database_url("notifications")))
+    try:
+        await connection.execute(
+            "SET plan_cache_mode = force_generic_plan;"
+            " SET enable_seqscan = off; SET enable_bitmapscan = off"
+        )
+        async with connection.transaction():
+            for statement, index in (
+                (DUE_CLAIM, "ix_email_deliveries_due"),
+                (DIGEST_CLAIM, "ix_email_deliveries_awaiting_digest"),
+            ):
+                sql = DriverStatement.compile(statement).sql
+                await connection.execute(f"PREPARE claim AS {sql}")
+                arguments = ", ".join(["NULL"] * sql.count("$"))
+                plan = "\n".join(
+                    row[0]
+                    for row in await connection.fetch(
+                        f"EXPLAIN EXECUTE claim{f'({arguments})' if arguments else ''}"
+                    )
+                )
+                await connection.execute("DEALLOCATE claim")
+                assert f"Index Scan using {index}" in plan, plan
+    finally:
+        await connection.close()

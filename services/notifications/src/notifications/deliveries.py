@@ -30,7 +30,7 @@ from notifications.mail import (
     SmtpMailer,
     SmtpSession,
 )
-from notifications.tables import digest_runs, email_deliveries
+from notifications.tables import AWAITING_DIGEST, PENDING, digest_runs, email_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,18 @@ class DigestRun:
     notifications: int
 
 
+# Built once. Every mail awaiting its digest, by address, locked until its digest is written.
+DIGEST_CLAIM = (
+    sa.select(email_deliveries)
+    .where(email_deliveries.c.status == AWAITING_DIGEST)
+    .order_by(email_deliveries.c.recipient_address, email_deliveries.c.created_at)
+    .with_for_update(skip_locked=True)
+)
+
+
 async def build_digests(conn: AsyncConnection, renderer: MailRenderer) -> DigestRun:
     """Group every mail awaiting its digest into one pending digest mail per address."""
-    rows = (
-        await conn.execute(
-            sa.select(email_deliveries)
-            .where(email_deliveries.c.status == "awaiting_digest")
-            .order_by(email_deliveries.c.recipient_address, email_deliveries.c.created_at)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+    rows = (await conn.execute(DIGEST_CLAIM)).all()
     digests = 0
     for address, group in groupby(rows, key=lambda row: row.recipient_address):
         items = list(group)
@@ -92,10 +94,10 @@ async def build_digests(conn: AsyncConnection, renderer: MailRenderer) -> Digest
 # Built once. Due deliveries, claimed a batch at a time: each stays locked while it is sent
 # and until the batch is marked, so replicas never send the same one twice. One claim per
 # batch rather than per mail also keeps the cost of walking the index of due rows down.
-_CLAIM = (
+DUE_CLAIM = (
     sa.select(email_deliveries)
     .where(
-        email_deliveries.c.status == "pending",
+        email_deliveries.c.status == PENDING,
         email_deliveries.c.next_attempt_at <= sa.bindparam("now"),
     )
     .order_by(email_deliveries.c.next_attempt_at)
@@ -192,7 +194,7 @@ class DeliveryWorker:
             async with self.engine.begin() as conn:
                 rows = (
                     await conn.execute(
-                        _CLAIM, {"now": self.clock(), "batch": self.settings.delivery_batch_size}
+                        DUE_CLAIM, {"now": self.clock(), "batch": self.settings.delivery_batch_size}
                     )
                 ).all()
                 if not rows:

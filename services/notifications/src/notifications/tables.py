@@ -76,6 +76,12 @@ email_deliveries = sa.Table(
     ),
     sa.Index("ix_email_deliveries_status_created", "status", "created_at"),
 )
+# The statuses of the two partial indexes above, as SQL literals for the statements that
+# need those indexes: compared with a bound parameter instead, a status does not prove the
+# index's predicate once PostgreSQL plans the prepared statement generically, and the due
+# mails were then found by reading every delivery ever made (18 ms per claim at 24,000).
+PENDING = sa.literal_column("'pending'", sa.String)
+AWAITING_DIGEST = sa.literal_column("'awaiting_digest'", sa.String)
 
 # How each person wants email for each category (absent row: the default).
 preferences = sa.Table(
