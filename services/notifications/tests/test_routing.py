@@ -2,10 +2,13 @@
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from email.errors import HeaderParseError
+from email.header import Header
+from email.policy import Compat32
 
 from construisons import events as ev
 from notifications import domain
-from notifications.mail import MailRenderer
+from notifications.mail import MailRenderer, SmtpPolicy
 from notifications.routing import CATEGORIES, ROUTES, Directory, Recipient, mail_address, plan
 
 DIRECTORY = Directory(
@@ -118,3 +121,39 @@ def test_a_title_spanning_lines_keeps_the_subject_on_one_line() -> None:
         name=None, title="Idée\r\nBcc: x@y.fr", body="Corps", link=None
     )
     assert mail.subject == "[Construisons] Idée Bcc: x@y.fr"
+
+
+def test_mail_headers_are_written_as_compat32_folds_them() -> None:
+    # The policy's short cut for plain one-line headers changes nothing in what is sent.
+    values = [
+        "a@d.example",
+        "Construisons <construisons@departement.example>",
+        "<5b55c656-fda6-41e4-983b-e83c1bb72cb6@construisons.notifications>",
+        "Fri, 04 Dec 2026 10:51:19 GMT",
+        "two  spaces",
+        " leading space",
+        "trailing space ",
+        "tab\there",
+        "Idée accentuée",
+        "line\r\nBcc: x@y.fr",
+        "x" * 70,
+        "word " * 20,
+        "=?utf-8?b?w6k=?=",
+        "",
+        Header("[Construisons] Votre idée « " + "très longue " * 8 + "» a bien été reçue", "utf-8"),
+    ]
+
+    def folded(policy: Compat32, name: str, value: object) -> object:
+        try:
+            return policy.fold_binary(name, value)
+        except HeaderParseError as exc:  # a header injection is refused alike
+            return str(exc)
+
+    reference = Compat32(linesep="\r\n")
+    policy = SmtpPolicy(linesep="\r\n")
+    for name in ("To", "Message-ID", "X-Construisons-Delivery", "Subject"):
+        # On one line up to 78 characters, folded from 79.
+        room = 78 - len(name) - 2
+        edges = ["x" * room, "x" * (room + 1), "a " + "x" * (room - 2), "a " + "x" * (room - 1)]
+        for value in values + edges:
+            assert folded(policy, name, value) == folded(reference, name, value), value

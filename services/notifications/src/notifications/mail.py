@@ -1,13 +1,15 @@
 """Emails: French templates rendered to HTML and plain text, and their sending over SMTP."""
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import formataddr, formatdate, parseaddr
+from typing import Any
 
 import aiosmtplib
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -97,8 +99,28 @@ class MailRenderer:
         return RenderedMail(subject, text, html)
 
 
-# Lines end in CRLF on the wire.
-_SMTP_LINES = compat32.clone(linesep="\r\n")
+class SmtpPolicy(Compat32):
+    """compat32 with CRLF line endings, and a short cut for the headers it would not change.
+
+    compat32 folds every header through the Header class, about 20 microseconds each and
+    sixteen headers per mail: half the cost of building one. A header of plain ASCII words
+    separated by single spaces that fits on one line comes out of that folding as it went
+    in, so it is written as it is.
+    """
+
+    _plain = re.compile(r"[!-~]+(?: [!-~]+)*")
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (
+            isinstance(value, str)
+            and len(name) + 2 + len(value) <= (self.max_line_length or 78)
+            and self._plain.fullmatch(value)
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_SMTP_LINES = SmtpPolicy(linesep="\r\n")
 
 
 class SmtpMailer:
