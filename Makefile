@@ -17,7 +17,10 @@ HOST ?= 127.0.0.1
 
 env: ## create or refresh the virtual environment from the lock file
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(UV) sync --frozen --quiet
+	@# Bytecode compiled once, here: where PYTHONDONTWRITEBYTECODE is set, every process
+	@# would otherwise compile each module it imports (3 s of CPU per service start).
+	@$(UV) sync --frozen --quiet --compile-bytecode
+	@$(UV) run --frozen python -m compileall -q -j 0 services shared tests >/dev/null
 
 migrate: env ## create each service's database if needed and apply its migrations
 	@for s in $(SERVICES); do DATABASE_URL=$(PG_URL)/construisons_$$s $(UV) run --frozen python -m $$s migrate || exit 1; done
