@@ -915,6 +915,13 @@ class Bench:
             if accepted < s.journey_ideas * 0.9:
                 raise RuntimeError(f"intake refused too many ideas: {posted['statuses']}")
             cpu_after = await self.journey_cpu(processes, smtp, backends)
+            # Mails are not part of the journey's end, but their sending shares the cores.
+            mails_sent = await self.scalar(
+                notifications_url, "SELECT count(*) FROM email_deliveries WHERE status = 'sent'"
+            )
+            mails_due = await self.scalar(
+                notifications_url, "SELECT count(*) FROM email_deliveries"
+            )
             cpu_per_idea = {
                 name: round(1000 * (cpu_after[name] - cpu_before.get(name, 0.0)) / accepted, 2)
                 for name in cpu_after
@@ -960,6 +967,8 @@ class Bench:
             "steady": steady,
             "seconds_after_intake_last_answer": drained_after,
             "cpu_ms_per_idea": cpu_per_idea,
+            "mails_sent_by_then": mails_sent,
+            "mails_written_by_then": mails_due,
         }
 
         baseline = self.details.get("s1", {}).get("intake", {}).get("throughput")
@@ -971,6 +980,7 @@ class Bench:
             f"intake answered {intake_rate:.0f}/s meanwhile,"
             f" statuses {posted['statuses']}; last consumed, s after intake's last 201:"
             f" {drained_after}; CPU ms per idea while posting and draining: {cpu_per_idea};"
+            f" mails sent by then: {mails_sent} of {mails_due};"
             f" {review_readable}"
         )
         self.figures.append(figure)
