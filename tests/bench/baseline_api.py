@@ -43,8 +43,13 @@ class IdeaIn(BaseModel):
 
 
 def create_app() -> FastAPI:
-    # The services' pool (construisons.db.create_engine: ten connections, kept), no pre-ping.
-    engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=10, max_overflow=0)
+    # Intake's pool (construisons.db.create_engine: no overflow, connections kept, no
+    # pre-ping), of the size the benchmark gives it: intake's own.
+    engine = create_async_engine(
+        os.environ["DATABASE_URL"],
+        pool_size=int(os.environ.get("DATABASE_POOL_SIZE", "10")),
+        max_overflow=0,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

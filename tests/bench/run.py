@@ -49,6 +49,7 @@ from construisons.db import asyncpg_dsn
 from construisons.events import IdeaSubmitted, Person, envelope
 from construisons.messaging import declare_topology, new_broker
 from construisons.settings import ServiceSettings
+from intake.config import Settings as IntakeSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = Path(__file__).resolve().parent
@@ -684,11 +685,16 @@ class Bench:
         }
         timeout = s.submit_warmup + s.submit_seconds + 60
         port = free_port()
+        # The baseline's pool is as large as intake's: the same kind of process.
+        baseline_env = {
+            "DATABASE_POOL_SIZE": str(IntakeSettings().database_pool_size),
+            **self.envs[(1, "baseline")],
+        }
         servers = {
             "baseline": self.spawn(
                 "baseline_api",
                 [sys.executable, str(BENCH / "baseline_api.py"), "--port", str(port)],
-                self.envs[(1, "baseline")],
+                baseline_env,
                 port,
             ),
             "intake": self.serve("intake", self.envs[(1, "intake")]),
