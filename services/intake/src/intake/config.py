@@ -30,8 +30,8 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/construisons_intake"
     # Twice the other services' pool: under load a submission's connection is mostly held
     # while PostgreSQL waits for a CPU and for its commit to reach the disk, and ten of
-    # them capped the submissions in flight (scenario 1 of the benchmark: 0.51-0.63 x the
-    # bare endpoint at ten connections each, 0.61-0.73 x at twenty each).
+    # them capped the submissions in flight (scenario 1 of the benchmark, within one hour:
+    # 0.51-0.63 x the bare endpoint at ten connections each, 0.61-0.77 x at twenty each).
     database_pool_size: int = 20
     # THEMES: a JSON list or a comma-separated list of the themes an idea may carry.
     themes: Annotated[list[str], NoDecode] = DEFAULT_THEMES
