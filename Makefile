@@ -57,6 +57,7 @@ bench: env ## run every benchmark scenario at full size (several minutes; see te
 
 bench-smoke: env ## run every benchmark scenario at a tiny size (well under a minute)
 	$(UV) run --frozen python tests/bench/run.py --smoke --database-url $(PG_URL)
+	$(UV) run --frozen python tests/bench/submission_cost.py --board 50 --runs 50 --database-url $(PG_URL)
 
 docs: env ## regenerate the OpenAPI and AsyncAPI documents under docs/
 	$(UV) run --frozen python docs/generate.py
