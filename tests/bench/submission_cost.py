@@ -25,8 +25,7 @@ import asyncpg
 from run import ROOT, idea_bodies, proc_cpu_seconds
 
 from construisons.db import asyncpg_dsn
-from construisons.events import IdeaSubmitted, Person
-from construisons.messaging import outbox_params
+from construisons.events import Person
 from intake.config import Settings
 from intake.queries import SUBMIT, submit_params
 
@@ -49,20 +48,12 @@ def submission(i: int) -> list[Any]:
         "co_authors": [],
         "show_author": True,
     }
-    event = IdeaSubmitted(idea_id=idea_id, **idea, author=author)
-    _, outbox = outbox_params(event, producer="intake", correlation_id=idea_id)
-    values = {
-        **idea,
-        "id": idea_id,
-        "author_sub": author.sub,
-        "author": author.model_dump(),
-        "author_directorate": None,
-        "manager": None,
-        "correlation_id": idea_id,
-    }
     params = submit_params(
-        values,
-        outbox,
+        idea_id,
+        idea,
+        author=author,
+        manager=None,
+        producer="intake",
         similar_limit=SETTINGS.similar_limit,
         similar_window=SETTINGS.similar_window_on_submit,
     )

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from construisons.auth import CurrentAgent, Principal
 from construisons.db import SessionDep, SessionsDep
-from construisons.events import IdeaSubmitted, IdeaUpdated, IdeaWithdrawn, Person
+from construisons.events import IdeaUpdated, IdeaWithdrawn, Person
 from construisons.http import Line
-from construisons.messaging import emit, outbox_params
+from construisons.messaging import emit
 from intake import domain
 from intake.presenting import (
     AUTH_ERRORS,
@@ -112,20 +112,12 @@ async def submit_idea(
         "co_authors": co_authors_of(body.co_authors, agent.sub),
         "show_author": body.show_author,
     }
-    submitted = IdeaSubmitted(idea_id=idea_id, **idea, author=agent.person, manager=agent.manager)
-    _, outbox = outbox_params(submitted, producer=sessions.producer, correlation_id=idea_id)
-    values = {
-        **idea,
-        "id": idea_id,
-        "author_sub": agent.sub,
-        "author": agent.person.model_dump(),
-        "author_directorate": agent.directorate,
-        "manager": agent.manager.model_dump() if agent.manager else None,
-        "correlation_id": idea_id,
-    }
     params = submit_params(
-        values,
-        outbox,
+        idea_id,
+        idea,
+        author=agent.person,
+        manager=agent.manager,
+        producer=sessions.producer,
         similar_limit=settings.similar_limit,
         similar_window=settings.similar_window_on_submit,
     )

@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import JSON, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from construisons.db import DriverStatement, Sessions, events_written
-from construisons.messaging import OUTBOX_INSERT
+from construisons.events import IdeaSubmitted, Person
+from construisons.messaging import OUTBOX_INSERT, outbox_params
 from intake.domain import InvalidCursor, decode_cursor, encode_cursor
 from intake.tables import comments, idea_timeline, ideas, supports
 
@@ -250,16 +251,34 @@ SUBMIT = DriverStatement.compile(_SUBMIT)
 
 
 def submit_params(
-    values: dict[str, Any], outbox: dict[str, Any], *, similar_limit: int, similar_window: int
+    idea_id: uuid.UUID,
+    idea: dict[str, Any],
+    *,
+    author: Person,
+    manager: Person | None,
+    producer: str,
+    similar_limit: int,
+    similar_window: int,
 ) -> dict[str, Any]:
-    """The parameters of the submission statement: the idea (`values` holds
-    INSERTED_COLUMNS), its IdeaSubmitted event (`outbox`, from messaging.outbox_params) and
-    the search of the existing ideas closest to its title."""
+    """The parameters of the submission statement: the idea (`idea` holds what its author
+    wrote, checked), its IdeaSubmitted event and the search of the existing ideas closest
+    to its title."""
+    submitted = IdeaSubmitted(idea_id=idea_id, **idea, author=author, manager=manager)
+    _, outbox = outbox_params(submitted, producer=producer, correlation_id=idea_id)
+    values = {
+        **idea,
+        "id": idea_id,
+        "author_sub": author.sub,
+        "author": author.model_dump(),
+        "author_directorate": author.directorate,
+        "manager": manager.model_dump() if manager else None,
+        "correlation_id": idea_id,
+    }
     return {
         **{f"new_{name}": value for name, value in values.items()},
         **outbox,
         # The function answers each idea once, best first: no more rows than shown.
-        "sim_text": values["title"],
+        "sim_text": idea["title"],
         "sim_window": similar_window,
         "sim_limit": similar_limit,
     }
