@@ -3,9 +3,11 @@
 import asyncio
 import uuid
 
+import asyncpg
 import httpx
 
 from construisons.auth import INNOVATION_TEAM
+from construisons.db import asyncpg_dsn
 from construisons.events import Envelope, IdeaSubmitted, IdeaWithdrawn, Person, envelope
 from construisons.messaging import Delivery
 from construisons.service import create_service_app
@@ -16,12 +18,14 @@ from construisons.testing import (
     TestBed,
     eventually,
     publish_envelope,
+    publish_envelopes,
     queue_depth,
     serve,
 )
 from intake.config import Settings as IntakeSettings
 from intake.main import create_app as create_intake
 from review.config import Settings as ReviewSettings
+from review.main import create_app as create_review
 
 IDEA = {
     "title": "Covoiturage entre collèges",
@@ -240,3 +244,48 @@ async def test_ideas_posted_to_two_replicas_are_each_published_once_and_promptly
             await event_spy.wait_for(IdeaSubmitted, idea_id=idea_id, timeout=10)
         await asyncio.sleep(0.5)
         assert all(len(event_spy.of(IdeaSubmitted, idea_id=i)) == 1 for i in ids)
+
+
+async def test_a_backlog_is_written_in_batches_and_a_bad_event_holds_back_none_of_its_batch(
+    testbed: TestBed,
+) -> None:
+    bed = testbed.sibling()
+    await bed.migrate("review")
+    settings = bed.settings(ReviewSettings, bus_delivery_limit=1, bus_retry_delay=0.05)
+    async with serve(create_review(settings)):
+        pass  # the queue and its bindings now exist: the backlog waits in the queue
+    backlog = [
+        envelope(submitted(f"agent.backlog.{n}"), producer="intake", correlation_id=uuid.uuid4())
+        for n in range(200)
+    ]
+    # PostgreSQL refuses a NUL character in text: this event's statement always fails.
+    poison = submitted("agent.backlog.nul").model_copy(update={"problem": "Un caractère \x00"})
+    poison_event = envelope(poison, producer="intake", correlation_id=uuid.uuid4())
+    await publish_envelopes(bed, [*backlog[:100], backlog[0], poison_event, *backlog[100:]])
+
+    async with serve(create_review(settings)) as review:
+
+        async def all_cases() -> dict | None:
+            response = await review.get(
+                "/cases", params={"limit": 500}, headers=bed.auth("team", roles=[INNOVATION_TEAM])
+            )
+            listed = response.json()
+            return listed if listed["total"] >= len(backlog) else None
+
+        listed = await eventually(all_cases, timeout=30)
+
+        async def dead_lettered() -> bool:
+            return await queue_depth(bed, "review.dead-letter") == 1
+
+        await eventually(dead_lettered)
+        assert {item["idea_id"] for item in listed["items"]} == {
+            str(e.payload.idea_id) for e in backlog
+        }
+        assert listed["total"] == len(backlog)
+    # Written together: the cases share far fewer transactions than there are cases.
+    connection = await asyncpg.connect(asyncpg_dsn(bed.database_url("review")))
+    try:
+        transactions = await connection.fetchval("SELECT count(DISTINCT xmin::text) FROM cases")
+    finally:
+        await connection.close()
+    assert transactions < len(backlog) / 4

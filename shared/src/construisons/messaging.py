@@ -7,10 +7,12 @@ of the handler's effect, ack after commit, dead-letter queue for what cannot suc
 """
 
 import asyncio
+import contextvars
 import json
 import logging
 import random
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -365,6 +367,9 @@ class OneStatement:
     waiting on the previous one): on review's busiest event, a third of its CPU. The
     statement is compiled once and run by the driver (see db.DriverStatement); it writes
     no outbox rows (the relay would only find them at its next poll).
+
+    Under load the consumer runs the events waiting for the same statement together, in
+    one transaction and one round trip (see StatementBatches).
     """
 
     statement: sa.Executable
@@ -395,6 +400,84 @@ INBOX_RECORD_SQL = (
 )
 
 
+@dataclass(eq=False)
+class StatementBatches:
+    """Runs one OneStatement for the events waiting for it, together.
+
+    Each event's message task hands its arguments over and waits. Whoever gets a connection
+    takes every event waiting then (at most `size`) and runs the statement once per event
+    in one transaction, pipelined in one round trip (asyncpg's fetchmany): one commit, one
+    write and one wait instead of one each per event. An event alone runs alone, at once,
+    so a quiet queue waits for nothing. At most `lanes` batches run at a time, each taking
+    a connection in turn with the sessions.
+
+    Nothing is acknowledged before its batch commits: each message task gets its event's
+    result (False: handled before) and goes on as if it had run the statement itself. If a
+    batch fails, its events get None and each runs alone, so that one bad event or a lost
+    connection is handled as it would be without batches: retried, or dead-lettered alone.
+    """
+
+    statement: OneStatement
+    sessionmaker: Sessions
+    size: int = 50
+    lanes: int = 2
+    _waiting: deque[tuple[list[Any], asyncio.Future[bool | None]]] = field(default_factory=deque)
+    _busy: int = 0
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def run(self, args: list[Any]) -> bool | None:
+        """The event's inbox result once its batch is committed; None if the batch failed."""
+        future: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((args, future))
+        if self._busy < self.lanes:
+            self._busy += 1
+            # A context of its own: a batch belongs to no one event's log context.
+            task = asyncio.create_task(self._drain(), context=contextvars.Context())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        batch: list[tuple[list[Any], asyncio.Future[bool | None]]] = []
+        try:
+            # The lane is freed in the same step as it finds nothing waiting: an event
+            # handed over after that finds a free lane.
+            while self._waiting:
+                batch = []
+                results = await self._run_batch(batch)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self._busy -= 1
+            for _, future in batch:
+                # Cancelled mid-batch (the service stopping): its messages are not acked.
+                future.cancel()
+
+    async def _run_batch(
+        self, batch: list[tuple[list[Any], asyncio.Future[bool | None]]]
+    ) -> list[bool | None]:
+        """Fill `batch` with what waits once a connection is free, and run it."""
+        sql = self.statement.compiled.sql
+        try:
+            async with self.sessionmaker.driver() as connection:
+                while self._waiting and len(batch) < self.size:
+                    batch.append(self._waiting.popleft())
+                if len(batch) == 1:
+                    return [bool(await connection.fetchval(sql, *batch[0][0]))]
+                async with connection.transaction():
+                    rows = await connection.fetchmany(sql, [args for args, _ in batch])
+                return [bool(row[0]) for row in rows]
+        except Exception as exc:
+            if not batch:
+                # No connection to be had: every waiting event runs alone, and fails alone
+                # into its retry, rather than this lane trying again at once.
+                batch.extend(self._waiting)
+                self._waiting.clear()
+            log.info("%d events could not run together, each runs alone: %s", len(batch), exc)
+            return [None] * len(batch)
+
+
 class PermanentFailure(Exception):
     """A handler's verdict that this event can never be processed: dead-letter it now."""
 
@@ -413,6 +496,8 @@ class Consumer:
     handlers: Mapping[type[events.Event], Handler | OneStatement]
     on_consumed: Callable[[str, str], None] | None = None
     retry_delay: float = 0.5
+    batch_size: int = 50
+    _batches: dict[int, StatementBatches] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def routing_keys(self) -> list[str]:
@@ -447,8 +532,10 @@ class Consumer:
         try:
             if isinstance(handler, OneStatement):
                 args = handler.compiled.args({**handler.params(envelope), **inbox})
-                async with self.sessionmaker.driver() as connection:
-                    fresh = bool(await connection.fetchval(handler.compiled.sql, *args))
+                fresh = await self._batches_of(handler).run(args) if self.batch_size > 1 else None
+                if fresh is None:
+                    async with self.sessionmaker.driver() as connection:
+                        fresh = bool(await connection.fetchval(handler.compiled.sql, *args))
             else:
                 async with self.sessionmaker.begin() as session:
                     fresh = (await session.execute(INBOX_RECORD, inbox)).first() is not None
@@ -484,6 +571,13 @@ class Consumer:
             self._count(envelope.event_type, "not_ready" if not_ready else "failed")
             raise
         self._count(envelope.event_type, "consumed")
+
+    def _batches_of(self, statement: OneStatement) -> StatementBatches:
+        batches = self._batches.get(id(statement))
+        if batches is None:
+            batches = StatementBatches(statement, self.sessionmaker, size=self.batch_size)
+            self._batches[id(statement)] = batches
+        return batches
 
     def _count(self, event_type: str, outcome: str) -> None:
         if self.on_consumed is not None:

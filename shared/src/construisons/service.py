@@ -77,6 +77,7 @@ def create_service_app(
         handlers,
         on_consumed=metrics.count_consumed,
         retry_delay=settings.bus_retry_delay,
+        batch_size=settings.bus_batch_size,
     )
     if handlers:
         subscribe(broker, topology, consumer)

@@ -23,6 +23,7 @@ class ServiceSettings(BaseSettings):
     bus_queue_prefix: str = ""
     bus_delivery_limit: int = 5
     bus_prefetch: int = 50
+    bus_batch_size: int = 50
     bus_reconnect_interval: float = 2.0
     bus_retry_delay: float = 0.5
     outbox_relay_enabled: bool = True

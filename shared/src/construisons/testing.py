@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,23 +281,31 @@ async def publish_envelope(
     testbed: TestBed, envelope: Envelope[Any] | bytes, routing_key: str | None = None
 ) -> None:
     """Publish straight onto the run's exchange, as another service's relay would."""
+    await publish_envelopes(testbed, [envelope], routing_key)
+
+
+async def publish_envelopes(
+    testbed: TestBed, envelopes: Sequence[Envelope[Any] | bytes], routing_key: str | None = None
+) -> None:
+    """Publish several, in order, over one connection (see publish_envelope)."""
     connection = await aio_pika.connect(testbed.rabbitmq_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         exchange = await channel.declare_exchange(
             testbed.exchange, aio_pika.ExchangeType.TOPIC, durable=True
         )
-        if isinstance(envelope, bytes):
-            body, key, message_id = envelope, routing_key or "", str(uuid.uuid4())
-        else:
-            body = envelope.model_dump_json().encode()
-            key, message_id = routing_key or envelope.event_type, str(envelope.event_id)
-        await exchange.publish(
-            aio_pika.Message(
-                body, message_id=message_id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT
-            ),
-            routing_key=key,
-        )
+        for envelope in envelopes:
+            if isinstance(envelope, bytes):
+                body, key, message_id = envelope, routing_key or "", str(uuid.uuid4())
+            else:
+                body = envelope.model_dump_json().encode()
+                key, message_id = routing_key or envelope.event_type, str(envelope.event_id)
+            await exchange.publish(
+                aio_pika.Message(
+                    body, message_id=message_id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT
+                ),
+                routing_key=key,
+            )
 
 
 async def queue_depth(testbed: TestBed, queue: str) -> int:
