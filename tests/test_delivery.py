@@ -359,3 +359,72 @@ async def test_messages_finishing_in_any_order_are_each_settled_once_and_as_they
     assert await queue_depth(bed, "review.dead-letter") == len(unreadable)
     # Nothing left unacknowledged: no message came back to the queue when the consumer left.
     assert await queue_depth(bed, "review.events") == 0
+
+
+async def test_an_outbox_backlog_leaves_in_the_order_it_was_written_each_event_once(
+    testbed: TestBed,
+) -> None:
+    bed = testbed.sibling()
+    await bed.migrate("intake")
+    spy = EventSpy(bed.rabbitmq_url, bed.exchange)
+    await spy.start()
+    try:
+        # Written with no relay running: the next one finds a backlog of many waves.
+        quiet = bed.settings(IntakeSettings, outbox_relay_enabled=False)
+        ids = []
+        async with serve(create_intake(quiet)) as intake:
+            for n in range(60):
+                posted = await intake.post(
+                    "/ideas",
+                    json={**IDEA, "title": f"Idée en attente de publication n°{n}"},
+                    headers=bed.auth(f"agent.outbox.{n}"),
+                )
+                assert posted.status_code == 201, posted.text
+                ids.append(posted.json()["id"])
+        await asyncio.sleep(0.3)
+        assert spy.received == []
+
+        async with serve(create_intake(bed.settings(IntakeSettings))):
+
+            async def all_published() -> bool:
+                return len(spy.of(IdeaSubmitted)) >= len(ids)
+
+            await eventually(all_published, timeout=15)
+            await asyncio.sleep(0.3)
+        published = spy.of(IdeaSubmitted)
+        assert [e.payload["idea_id"] for e in published] == ids
+        for found, message in zip(published, spy.raw, strict=True):
+            assert message.message_id == str(found.event_id)
+            assert message.type == "idea.submitted"
+            assert message.delivery_mode == 2
+            assert message.correlation_id == str(found.correlation_id)
+    finally:
+        await spy.stop()
+
+
+async def test_an_event_nobody_listens_to_yet_waits_in_the_outbox_until_someone_does(
+    testbed: TestBed,
+) -> None:
+    bed = testbed.sibling()
+    await bed.migrate("intake")
+    async with serve(create_intake(bed.settings(IntakeSettings))) as intake:
+        # No queue is bound to idea.submitted on this exchange: the broker returns the publish.
+        posted = await intake.post("/ideas", json=IDEA, headers=bed.auth("agent.unheard"))
+        assert posted.status_code == 201, posted.text
+        idea_id = posted.json()["id"]
+        # The relay tried at once (woken by the commit) and keeps trying: the row stays.
+        await asyncio.sleep(1.0)
+        connection = await asyncpg.connect(asyncpg_dsn(bed.database_url("intake")))
+        try:
+            kept = await connection.fetch("SELECT published_at FROM outbox")
+        finally:
+            await connection.close()
+        assert [row["published_at"] for row in kept] == [None]
+
+        spy = EventSpy(bed.rabbitmq_url, bed.exchange)
+        await spy.start()
+        try:
+            found = await spy.wait_for(IdeaSubmitted, idea_id=idea_id, timeout=15)
+            assert found.payload["idea_id"] == idea_id
+        finally:
+            await spy.stop()

@@ -959,6 +959,13 @@ class Bench:
                 },
                 timeout=s.steady_seconds + 120,
             )
+            # The journey's mails, an idle minute later: all sent, and when the last left.
+            mails_after = await (await self.connection(notifications_url)).fetchrow(
+                "SELECT count(*) FILTER (WHERE status = 'sent') AS sent, count(*) AS written,"
+                " extract(epoch FROM max(sent_at)) AS last_sent"
+                " FROM email_deliveries WHERE created_at <= to_timestamp($1)",
+                last,
+            )
             readable = await self.inbox_readable(
                 processes["notifications"].port, steady["sample_authors"]
             )
@@ -968,6 +975,9 @@ class Bench:
             await sampler
             hwm = {svc: proc_status_kb(p.pid, "VmHWM") or 0 for svc, p in processes.items()}
             self.stop(*processes.values(), smtp)
+        last_mail_after = (
+            round(float(mails_after["last_sent"]) - last, 1) if mails_after["last_sent"] else None
+        )
         self.details["s3"] = {
             "posting": posted,
             "steady": steady,
@@ -975,6 +985,9 @@ class Bench:
             "cpu_ms_per_idea": cpu_per_idea,
             "mails_sent_by_then": mails_sent,
             "mails_written_by_then": mails_due,
+            "journey_mails_sent_after_steady_phase": mails_after["sent"],
+            "journey_mails_written": mails_after["written"],
+            "last_journey_mail_s_after_journey_end": last_mail_after,
         }
 
         baseline = self.details.get("s1", {}).get("intake", {}).get("throughput")
@@ -986,7 +999,9 @@ class Bench:
             f"intake answered {intake_rate:.0f}/s meanwhile,"
             f" statuses {posted['statuses']}; last consumed, s after intake's last 201:"
             f" {drained_after}; CPU ms per idea while posting and draining: {cpu_per_idea};"
-            f" mails sent by then: {mails_sent} of {mails_due};"
+            f" mails sent by then: {mails_sent} of {mails_due},"
+            f" by the end of the steady phase: {mails_after['sent']} of"
+            f" {mails_after['written']}, the last {last_mail_after} s after the journey's end;"
             f" {review_readable}"
         )
         self.figures.append(figure)

@@ -3,14 +3,28 @@
 import asyncio
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from construisons import events as ev
+from construisons.auth import INNOVATION_TEAM
 from construisons.db import DriverStatement, asyncpg_dsn
-from construisons.testing import eventually
+from construisons.testing import TestBed, eventually, publish_envelopes, serve
+from notifications.config import Settings
 from notifications.deliveries import DIGEST_CLAIM, DUE_CLAIM
+from notifications.main import create_app
+
+# What a service of a test's own takes from the suite's notifications settings.
+_SMTP_AND_WORKER = {
+    "smtp_host",
+    "smtp_port",
+    "intranet_base_url",
+    "delivery_poll_interval",
+    "delivery_concurrency",
+    "digest_hour",
+}
 
 
 def _submitted(h: Any, title: str = "Navette entre les sites") -> ev.IdeaSubmitted:
@@ -194,3 +208,80 @@ async def test_due_mails_are_found_by_their_index_however_the_claim_is_planned(
                 assert f"Index Scan using {index}" in plan, plan
     finally:
         await connection.close()
+
+
+def _unaddressed_submission(n: int) -> ev.Envelope[ev.IdeaSubmitted]:
+    """An idea whose author has no address: one mail, the innovation team's."""
+    return ev.envelope(
+        ev.IdeaSubmitted(
+            idea_id=uuid.uuid4(),
+            title=f"Idée de la rafale n°{n}",
+            problem="Les sites sont mal desservis.",
+            solution="Une navette partagée aux heures d'embauche.",
+            author=ev.Person(sub=f"agent.burst.{n}"),
+        ),
+        producer="intake",
+        correlation_id=uuid.uuid4(),
+    )
+
+
+async def _all_sent(
+    client: Any, bed: TestBed, count: int, **params: Any
+) -> list[dict[str, Any]] | None:
+    response = await client.get(
+        "/deliveries",
+        params={"limit": 500, **params},
+        headers=bed.auth("team", roles=[INNOVATION_TEAM]),
+    )
+    rows: list[dict[str, Any]] = response.json()["items"]
+    return rows if len(rows) == count and all(r["status"] == "sent" for r in rows) else None
+
+
+async def test_mails_give_way_to_a_burst_of_events_then_all_leave(
+    testbed: TestBed, notifications_settings: Any
+) -> None:
+    bed = testbed.sibling()
+    await bed.migrate("notifications")
+    settings = bed.settings(Settings, **notifications_settings.model_dump(include=_SMTP_AND_WORKER))
+    async with serve(create_app(settings)):
+        pass  # the queue exists: the burst below waits in it
+    burst = [_unaddressed_submission(n) for n in range(400)]
+    await publish_envelopes(bed, burst)
+
+    async with serve(create_app(settings)) as client:
+        rows = await eventually(lambda: _all_sent(client, bed, len(burst)), timeout=30)
+    written = max(datetime.fromisoformat(r["created_at"]) for r in rows)
+    # Every mail left once the burst was written (without giving way, dozens left while it
+    # was), and none waited for its longest delay: the end of the burst let them go.
+    assert all(datetime.fromisoformat(r["sent_at"]) > written for r in rows)
+    assert all((datetime.fromisoformat(r["sent_at"]) - written).total_seconds() < 10 for r in rows)
+
+
+async def test_under_a_backlog_that_never_ends_a_mail_waits_the_give_way_delay_at_most(
+    testbed: TestBed, notifications_settings: Any
+) -> None:
+    bed = testbed.sibling()
+    await bed.migrate("notifications")
+    settings = bed.settings(
+        Settings,
+        **notifications_settings.model_dump(include=_SMTP_AND_WORKER),
+        delivery_give_way_seconds=1.0,
+    )
+    app = create_app(settings)
+    # A consumer that never sees the end of its backlog.
+    app.state.delivery_worker.events_waiting = lambda: True
+    async with serve(app) as client:
+        events = [_unaddressed_submission(n) for n in range(3)]
+        await publish_envelopes(bed, events)
+        rows = []
+        for event in events:
+            rows += await eventually(
+                lambda event=event: _all_sent(client, bed, 1, event_id=str(event.event_id)),
+                timeout=15,
+            )
+    waited = [
+        (datetime.fromisoformat(r["sent_at"]) - datetime.fromisoformat(r["created_at"]))
+        for r in rows
+    ]
+    # They gave way for the delay, then left without waiting for the backlog's end.
+    assert all(1.0 <= w.total_seconds() < 5.0 for w in waited), waited

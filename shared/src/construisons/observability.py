@@ -14,11 +14,9 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
-from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -221,16 +219,3 @@ def trace_headers() -> dict[str, str]:
     headers: dict[str, str] = {}
     propagate.inject(headers)
     return headers
-
-
-@contextmanager
-def continued_trace(headers: dict[str, Any] | None) -> Iterator[None]:
-    """Run a block in the trace context carried by `headers` (an outbox row's)."""
-    if not headers:
-        yield
-        return
-    token = otel_context.attach(propagate.extract(headers))
-    try:
-        yield
-    finally:
-        otel_context.detach(token)

@@ -53,6 +53,9 @@ class Settings(ServiceSettings):
     delivery_worker_enabled: bool = True
     delivery_poll_interval: float = 5.0
     delivery_concurrency: int = Field(default=4, ge=1, le=32)
+    # While events wait for the consumer, a due mail waits for them this long at most
+    # (0: mails never give way).
+    delivery_give_way_seconds: float = Field(default=30.0, ge=0, le=3600)
     # Mails claimed at once by a sender, marked together once sent.
     delivery_batch_size: int = Field(default=20, ge=1, le=500)
     delivery_max_attempts: int = 10

@@ -13,7 +13,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -124,15 +124,29 @@ _MARK = (
 )
 
 
+# How often a worker giving way to waiting events looks again for mails that may leave.
+GIVE_WAY_RECHECK = 0.25
+
+
 @dataclass
 class DeliveryWorker:
-    """Sends due emails and runs the daily digest; wakes on NOTIFY and also polls."""
+    """Sends due emails and runs the daily digest; wakes on NOTIFY and also polls.
+
+    Mails give way to events: while events wait for the service's consumer (a burst, a
+    backlog after an outage), a mail leaves once it has been due for
+    `delivery_give_way_seconds`, so that the inbox and the mails of the events are written
+    first, on cores that the sending would take; it leaves at once when no event waits.
+    However long the backlog lasts, no mail waits longer than that, and mails still leave
+    as fast as they come.
+    """
 
     engine: AsyncEngine
     settings: Settings
     renderer: MailRenderer
     mailer: SmtpMailer
     clock: Callable[[], datetime] = utcnow
+    # Whether events are waiting for the consumer (construisons.messaging.Consumer.had_backlog).
+    events_waiting: Callable[[], bool] = lambda: False
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _digest_checked: date | None = None
@@ -165,6 +179,10 @@ class DeliveryWorker:
                 log.warning("email worker: pass failed, retrying in %.1fs: %s", backoff, exc)
                 await asyncio.sleep(backoff * (0.8 + random.random() * 0.4))
                 continue
+            if self._giving_way():
+                # Mails held back: look again shortly, not at every event's wake-up call.
+                await asyncio.sleep(GIVE_WAY_RECHECK)
+                continue
             try:
                 await asyncio.wait_for(
                     self._wake.wait(), timeout=self.settings.delivery_poll_interval
@@ -194,7 +212,8 @@ class DeliveryWorker:
             async with self.engine.begin() as conn:
                 rows = (
                     await conn.execute(
-                        DUE_CLAIM, {"now": self.clock(), "batch": self.settings.delivery_batch_size}
+                        DUE_CLAIM,
+                        {"now": self._leaving_by(), "batch": self.settings.delivery_batch_size},
                     )
                 ).all()
                 if not rows:
@@ -212,6 +231,16 @@ class DeliveryWorker:
                 await conn.execute(_MARK, outcomes)
             if outcomes[-1]["unreachable"]:
                 return sent
+
+    def _giving_way(self) -> bool:
+        return self.settings.delivery_give_way_seconds > 0 and self.events_waiting()
+
+    def _leaving_by(self) -> datetime:
+        """Mails due by this time may leave now (see the class's note on giving way)."""
+        now = self.clock()
+        if self._giving_way():
+            return now - timedelta(seconds=self.settings.delivery_give_way_seconds)
+        return now
 
     async def _send_one(self, smtp: SmtpSession, row: sa.Row[Any]) -> dict[str, Any]:
         """Send one claimed delivery; the values to mark it with (see _MARK)."""

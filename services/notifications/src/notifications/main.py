@@ -79,5 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         renderer=renderer,
         mailer=SmtpMailer(settings),
+        events_waiting=app.state.consumer.had_backlog,
     )
     return app
