@@ -227,6 +227,7 @@ _PUBLISHED = DriverStatement.compile(
 
 # Publishes started in one turn of the event loop: fewer than aiormq's frame queue holds.
 _PUBLISH_WAVE = 8
+_PERSISTENT = int(aio_pika.DeliveryMode.PERSISTENT)
 
 
 @dataclass
@@ -342,21 +343,20 @@ class OutboxRelay:
         confirm. Unlike aio-pika's publish (and so FastStream's), it does not wait, holding
         the channel's lock, for its frame to reach the socket: that wait is a turn of the
         event loop for each publish, one after the other."""
-        message = aio_pika.Message(
-            row["body"],
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        properties = aiormq.spec.Basic.Properties(
+            delivery_mode=_PERSISTENT,
             message_id=str(row["event_id"]),
             correlation_id=str(json.loads(row["body"])["correlation_id"]),
-            type=row["routing_key"],
+            message_type=row["routing_key"],
             content_type="application/json",
             # The trace context of the transaction that wrote the event, if any.
             headers=row["headers"] or None,
         )
         await channel.basic_publish(
-            message.body,
+            row["body"],
             exchange=self.exchange.name,
             routing_key=row["routing_key"],
-            properties=message.properties,
+            properties=properties,
             mandatory=True,
             timeout=self.publish_timeout,
             wait=False,
