@@ -285,3 +285,34 @@ async def test_under_a_backlog_that_never_ends_a_mail_waits_the_give_way_delay_a
     ]
     # They gave way for the delay, then left without waiting for the backlog's end.
     assert all(1.0 <= w.total_seconds() < 5.0 for w in waited), waited
+
+
+async def test_events_that_come_one_at_a_time_hold_no_mail_back(
+    testbed: TestBed, notifications_settings: Any
+) -> None:
+    bed = testbed.sibling()
+    await bed.migrate("notifications")
+    settings = bed.settings(
+        Settings,
+        **notifications_settings.model_dump(include=_SMTP_AND_WORKER),
+        delivery_give_way_seconds=30.0,
+    )
+    async with serve(create_app(settings)) as client:
+        # One every 0.2 s for 6 s: taken for a backlog, they would hold the first mails
+        # back for the whole 6 s.
+        events = [_unaddressed_submission(n) for n in range(30)]
+        for event in events:
+            await publish_envelopes(bed, [event])
+            await asyncio.sleep(0.2)
+        rows = []
+        for event in events:
+            rows += await eventually(
+                lambda event=event: _all_sent(client, bed, 1, event_id=str(event.event_id)),
+                timeout=15,
+            )
+    waited = [
+        (datetime.fromisoformat(r["sent_at"]) - datetime.fromisoformat(r["created_at"]))
+        for r in rows
+    ]
+    # No backlog, no waiting.
+    assert all(w.total_seconds() < 3.0 for w in waited), waited
