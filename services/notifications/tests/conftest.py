@@ -2,22 +2,35 @@
 test SMTP server (see the root conftest for `notifications`, `smtp_server`)."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from construisons.auth import INNOVATION_TEAM
 from construisons.events import Envelope, Event, Person, envelope
-from construisons.testing import TestBed, eventually, publish_envelope
+from construisons.testing import TestBed, eventually, publish_envelope, serve
+from notifications.config import Settings
+from notifications.main import create_app
 
 TEAM_MAILBOX = "innovation@departement.example"
 COMMITTEE_SUB = "committee.claire"
 COMMITTEE_EMAILS = {"claire.comite@departement.example", "comite.direction@departement.example"}
 DIRECTORATE_MAILBOXES = {"DSI": "dsi@departement.example", "DRH": "drh@departement.example"}
+# What a service of a test's own takes from the suite's notifications settings.
+_SMTP_AND_WORKER = {
+    "smtp_host",
+    "smtp_port",
+    "intranet_base_url",
+    "delivery_poll_interval",
+    "delivery_concurrency",
+    "digest_hour",
+}
 
 
 @dataclass
@@ -111,3 +124,36 @@ def smtp_refusing(smtp_server: Any) -> Iterator[set[str]]:
     """Addresses the test SMTP server answers with a 550 during one test."""
     yield smtp_server.refused
     smtp_server.refused.clear()
+
+
+@dataclass
+class OwnService:
+    """A notifications service in a world of the test's own (database, exchange, queue),
+    sending to the suite's SMTP server: for tests that stop, restart or alter it."""
+
+    testbed: TestBed
+    settings: Settings
+    smtp: Any
+
+    def app(self) -> FastAPI:
+        return create_app(self.settings)
+
+    @asynccontextmanager
+    async def serve(self, app: FastAPI | None = None) -> AsyncIterator[Harness]:
+        async with serve(app or self.app()) as client:
+            yield Harness(self.testbed, client, self.smtp)
+
+
+@pytest.fixture
+def own_service(
+    testbed: TestBed, notifications_settings: Any, smtp_server: Any
+) -> Callable[..., Awaitable[OwnService]]:
+    """`await own_service(**settings)`: a migrated world of its own, the settings overridden."""
+
+    async def make(**overrides: Any) -> OwnService:
+        bed = testbed.sibling()
+        await bed.migrate("notifications")
+        suite = notifications_settings.model_dump(include=_SMTP_AND_WORKER)
+        return OwnService(bed, bed.settings(Settings, **{**suite, **overrides}), smtp_server)
+
+    return make

@@ -9,22 +9,9 @@ from typing import Any
 import asyncpg
 
 from construisons import events as ev
-from construisons.auth import INNOVATION_TEAM
 from construisons.db import DriverStatement, asyncpg_dsn
-from construisons.testing import TestBed, eventually, publish_envelopes, serve
-from notifications.config import Settings
+from construisons.testing import eventually, publish_envelopes
 from notifications.deliveries import DIGEST_CLAIM, DUE_CLAIM
-from notifications.main import create_app
-
-# What a service of a test's own takes from the suite's notifications settings.
-_SMTP_AND_WORKER = {
-    "smtp_host",
-    "smtp_port",
-    "intranet_base_url",
-    "delivery_poll_interval",
-    "delivery_concurrency",
-    "digest_hour",
-}
 
 
 def _submitted(h: Any, title: str = "Navette entre les sites") -> ev.IdeaSubmitted:
@@ -225,28 +212,11 @@ def _unaddressed_submission(n: int) -> ev.Envelope[ev.IdeaSubmitted]:
     )
 
 
-async def _all_sent(
-    client: Any, bed: TestBed, count: int, **params: Any
-) -> list[dict[str, Any]] | None:
-    response = await client.get(
-        "/deliveries",
-        params={"limit": 500, **params},
-        headers=bed.auth("team", roles=[INNOVATION_TEAM]),
-    )
-    rows: list[dict[str, Any]] = response.json()["items"]
-    return rows if len(rows) == count and all(r["status"] == "sent" for r in rows) else None
-
-
 async def _waits_of_sent_mails(
-    client: Any, bed: TestBed, events: list[ev.Envelope[ev.IdeaSubmitted]]
+    harness: Any, events: list[ev.Envelope[ev.IdeaSubmitted]]
 ) -> list[float]:
     """Once each event's one mail is sent, how long each waited from written to sent (s)."""
-    rows: list[dict[str, Any]] = []
-    for event in events:
-        rows += await eventually(
-            lambda event=event: _all_sent(client, bed, 1, event_id=str(event.event_id)),
-            timeout=15,
-        )
+    rows = [row for e in events for row in await harness.wait_all_sent(e.event_id, 1)]
     return [
         (
             datetime.fromisoformat(r["sent_at"]) - datetime.fromisoformat(r["created_at"])
@@ -256,18 +226,22 @@ async def _waits_of_sent_mails(
 
 
 async def test_mails_give_way_to_a_burst_of_events_then_all_leave(
-    testbed: TestBed, notifications_settings: Any
+    own_service: Any,
 ) -> None:
-    bed = testbed.sibling()
-    await bed.migrate("notifications")
-    settings = bed.settings(Settings, **notifications_settings.model_dump(include=_SMTP_AND_WORKER))
-    async with serve(create_app(settings)):
+    service = await own_service()
+    async with service.serve():
         pass  # the queue exists: the burst below waits in it
     burst = [_unaddressed_submission(n) for n in range(400)]
-    await publish_envelopes(bed, burst)
+    await publish_envelopes(service.testbed, burst)
 
-    async with serve(create_app(settings)) as client:
-        rows = await eventually(lambda: _all_sent(client, bed, len(burst)), timeout=30)
+    async with service.serve() as harness:
+
+        async def all_sent() -> list[dict[str, Any]] | None:
+            rows = await harness.deliveries()
+            done = len(rows) == len(burst) and all(r["status"] == "sent" for r in rows)
+            return rows if done else None
+
+        rows = await eventually(all_sent, timeout=30)
     written = max(datetime.fromisoformat(r["created_at"]) for r in rows)
     # Every mail left once the burst was written (without giving way, dozens left while it
     # was), and none waited for its longest delay: the end of the burst let them go.
@@ -276,43 +250,31 @@ async def test_mails_give_way_to_a_burst_of_events_then_all_leave(
 
 
 async def test_under_a_backlog_that_never_ends_a_mail_waits_the_give_way_delay_at_most(
-    testbed: TestBed, notifications_settings: Any
+    own_service: Any,
 ) -> None:
-    bed = testbed.sibling()
-    await bed.migrate("notifications")
-    settings = bed.settings(
-        Settings,
-        **notifications_settings.model_dump(include=_SMTP_AND_WORKER),
-        delivery_give_way_seconds=1.0,
-    )
-    app = create_app(settings)
+    service = await own_service(delivery_give_way_seconds=1.0)
+    app = service.app()
     # A consumer that never sees the end of its backlog.
     app.state.delivery_worker.events_waiting = lambda: True
-    async with serve(app) as client:
+    async with service.serve(app) as harness:
         events = [_unaddressed_submission(n) for n in range(3)]
-        await publish_envelopes(bed, events)
-        waited = await _waits_of_sent_mails(client, bed, events)
+        await publish_envelopes(service.testbed, events)
+        waited = await _waits_of_sent_mails(harness, events)
     # They gave way for the delay, then left without waiting for the backlog's end.
     assert all(1.0 <= w < 5.0 for w in waited), waited
 
 
 async def test_events_that_come_one_at_a_time_hold_no_mail_back(
-    testbed: TestBed, notifications_settings: Any
+    own_service: Any,
 ) -> None:
-    bed = testbed.sibling()
-    await bed.migrate("notifications")
-    settings = bed.settings(
-        Settings,
-        **notifications_settings.model_dump(include=_SMTP_AND_WORKER),
-        delivery_give_way_seconds=30.0,
-    )
-    async with serve(create_app(settings)) as client:
+    service = await own_service(delivery_give_way_seconds=30.0)
+    async with service.serve() as harness:
         # One every 0.2 s for 6 s: taken for a backlog, they would hold the first mails
         # back for the whole 6 s.
         events = [_unaddressed_submission(n) for n in range(30)]
         for event in events:
-            await publish_envelopes(bed, [event])
+            await publish_envelopes(service.testbed, [event])
             await asyncio.sleep(0.2)
-        waited = await _waits_of_sent_mails(client, bed, events)
+        waited = await _waits_of_sent_mails(harness, events)
     # No backlog, no waiting.
     assert all(w < 3.0 for w in waited), waited
